@@ -1,0 +1,89 @@
+"""``create_app()``: middleware, error handlers, health endpoints and every router under ``/v1``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from oms_api import __version__
+from oms_api.kit.db import create_engine, session_factory
+from oms_api.kit.logging import configure_logging
+from oms_api.kit.middleware import RequestContextMiddleware
+from oms_api.kit.openapi import build_openapi
+from oms_api.kit.problems import install_problem_handlers
+from oms_api.routers import all_routers, api_routes
+from oms_api.settings import Settings, get_settings
+
+TAGS = [
+    {"name": "catalog", "description": "SKUs: what can be sold, with barcodes, weights and sizes"},
+    {"name": "warehouses", "description": "Stock locations with coordinates and priority"},
+    {"name": "stock", "description": "Stock levels, the movement ledger and availability"},
+    {"name": "customers", "description": "Customers with addresses, tags and their orders"},
+    {"name": "channels", "description": "Sales channels: web, marketplace, pos, phone…"},
+    {"name": "orders", "description": "Order placement with stock reservation, lifecycle and history"},
+    {"name": "health", "description": "Liveness, readiness and metrics"},
+]
+
+DESCRIPTION = """Headless order management: capture orders from every channel, keep one true view of stock
+across warehouses, and never oversell.
+
+Conventions: authenticate with `Authorization: Bearer <api key>`; errors are RFC 9457
+`application/problem+json` with a stable `code`; POST accepts `Idempotency-Key`; mutable resources carry
+`version` and an `ETag`, and changes accept `If-Match`; lists are cursor-paginated; money is
+`{"amount": "12.50", "currency": "EUR"}`."""
+
+
+@dataclass
+class Database:
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    engine = create_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await engine.dispose()
+
+    app = FastAPI(
+        title="oms-api",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+        generate_unique_id_function=_operation_id,
+        separate_input_output_schemas=False,
+    )
+    app.state.settings = settings
+    app.state.db = Database(engine, session_factory(engine))
+    app.add_middleware(RequestContextMiddleware)
+    install_problem_handlers(app)
+    routers = all_routers()
+    for router in routers:
+        app.include_router(router)
+
+    def openapi() -> dict[str, Any]:
+        return build_openapi(app, api_routes(routers))
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+def _operation_id(route: APIRoute) -> str:
+    """SDK-friendly operation ids: the endpoint's function name (``orders_create``)."""
+    return route.name

@@ -1,0 +1,5 @@
+"""Placeholder router (being built)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,73 @@
+"""Liveness, readiness and Prometheus metrics (no API key: these serve load balancers and scrapers)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel
+from sqlalchemy import text
+
+from oms_api.kit.errors import OmsError
+from oms_api.kit.metrics import render
+from oms_api.kit.migrations import current_revision, head_revision
+from oms_api.kit.openapi import errors
+
+router = APIRouter(tags=["health"])
+
+
+class Health(BaseModel):
+    status: str
+
+
+class Readiness(BaseModel):
+    status: str
+    database: str
+    migration: str | None
+    expected_migration: str | None
+
+
+@router.get("/healthz", response_model=Health)
+async def health_live() -> Health:
+    """The process is alive (does not touch the database)."""
+    return Health(status="ok")
+
+
+@router.get("/readyz", response_model=Readiness, responses=errors(503))
+async def health_ready(request: Request) -> Readiness:
+    """The database answers and its schema is at the newest migration."""
+    engine = request.app.state.db.engine
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+            current = await conn.run_sync(current_revision)
+    except Exception as exc:
+        raise OmsError(
+            f"Database unreachable: {type(exc).__name__}",
+            status=503,
+            code="database_unavailable",
+            title="Not ready",
+        ) from exc
+    expected = head_revision()
+    if current != expected:
+        raise OmsError(
+            f"Database schema is at {current}, expected {expected}: run `oms-api migrate`",
+            status=503,
+            code="migrations_pending",
+            title="Not ready",
+        )
+    return Readiness(status="ready", database="ok", migration=current, expected_migration=expected)
+
+
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+            "description": "Prometheus exposition format",
+        }
+    },
+)
+async def health_metrics() -> Response:
+    """Prometheus metrics: requests and latency by route and status, orders placed and refused."""
+    body, content_type = render()
+    return Response(body, media_type=content_type)

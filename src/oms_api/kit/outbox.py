@@ -1,0 +1,79 @@
+"""Domain events, written in the transaction that makes the change (transactional outbox).
+
+Services call ``record``; the events are buffered on the session and written in one
+multi-row INSERT just before commit (``flush_events``), so an event exists if and only if
+its change committed. ``seq`` gives one total order for delivery; per aggregate it is the
+order in which things happened. The order history (``GET /v1/orders/{id}/events``) is read
+from this same table, so the history and what partners are told can never disagree.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Index, Integer, String, insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from oms_api.kit.clock import utcnow
+from oms_api.kit.db import Base
+from oms_api.kit.ids import uuid7
+
+_PENDING = "oms_pending_events"
+
+
+class Event(Base):
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_aggregate", "aggregate_type", "aggregate_id", "seq"),)
+
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    id: Mapped[uuid.UUID] = mapped_column(unique=True)
+    type: Mapped[str] = mapped_column(String(64), index=True)
+    aggregate_type: Mapped[str] = mapped_column(String(32))
+    aggregate_id: Mapped[uuid.UUID]
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    actor: Mapped[str | None] = mapped_column(String(80))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+def record(
+    session: AsyncSession,
+    type_: str,
+    aggregate_type: str,
+    aggregate_id: uuid.UUID,
+    data: dict[str, Any],
+    *,
+    actor: str | None = None,
+    reason: str | None = None,
+) -> None:
+    """Buffer one event for this transaction (``data`` must be JSON-ready: a snapshot)."""
+    session.info.setdefault(_PENDING, []).append(
+        {
+            "id": uuid7(),
+            "type": type_,
+            "aggregate_type": aggregate_type,
+            "aggregate_id": aggregate_id,
+            "data": data,
+            "actor": actor,
+            "reason": reason,
+            "occurred_at": utcnow(),
+        }
+    )
+
+
+async def flush_events(session: AsyncSession) -> None:
+    """Write the buffered events; call right before commit."""
+    pending = session.info.pop(_PENDING, None)
+    if pending:
+        await session.execute(insert(Event).values(pending))  # one statement, however many events
+
+
+def discard_events(session: AsyncSession) -> None:
+    """Forget buffered events of a transaction that is being rolled back."""
+    session.info.pop(_PENDING, None)

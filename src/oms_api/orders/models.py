@@ -1,0 +1,52 @@
+"""Order tables. Money is stored as integer minor units (exact on every database)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from oms_api.kit.db import Base, IdMixin, TimestampMixin, VersionMixin
+from oms_api.kit.db_types import TagSet
+
+
+class Order(IdMixin, VersionMixin, TimestampMixin, Base):
+    __tablename__ = "orders"
+    __table_args__ = (UniqueConstraint("channel_id", "external_ref"),)
+
+    channel_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("channels.id"))
+    external_ref: Mapped[str] = mapped_column(String(100))
+    customer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    shipping_address: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    billing_address: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    tags: Mapped[list[str]] = mapped_column(TagSet, default=list)
+    notes: Mapped[str | None] = mapped_column(Text)
+    subtotal_minor: Mapped[int] = mapped_column(BigInteger)
+    discount_total_minor: Mapped[int] = mapped_column(BigInteger)
+    shipping_total_minor: Mapped[int] = mapped_column(BigInteger)
+    tax_total_minor: Mapped[int] = mapped_column(BigInteger)
+    grand_total_minor: Mapped[int] = mapped_column(BigInteger)
+    status_reason: Mapped[str | None] = mapped_column(String(500))
+    placed_at: Mapped[datetime]
+
+
+class OrderLine(IdMixin, Base):
+    __tablename__ = "order_lines"
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+    order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orders.id"), index=True)
+    line_no: Mapped[int]
+    sku_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("skus.id"))
+    sku: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    quantity: Mapped[int]
+    unit_price_minor: Mapped[int] = mapped_column(BigInteger)
+    discount_minor: Mapped[int] = mapped_column(BigInteger)
+    tax_rate: Mapped[str] = mapped_column(String(12), doc="Decimal fraction as text, e.g. 0.19")
+    tax_minor: Mapped[int] = mapped_column(BigInteger)
+    total_minor: Mapped[int] = mapped_column(BigInteger)

@@ -1,0 +1,27 @@
+"""Every router of the service, in the order they appear in the API reference.
+
+Each router carries its full path prefix (``/v1/skus``), so a route's ``path`` is the public
+template used in metrics, logs and the OpenAPI document.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.routing import APIRoute
+
+
+def all_routers() -> list[APIRouter]:
+    from oms_api.catalog.router import router as catalog
+    from oms_api.channels.router import router as channels
+    from oms_api.customers.router import router as customers
+    from oms_api.health import router as health
+    from oms_api.orders.router import router as orders
+    from oms_api.stock.router import router as stock
+    from oms_api.stock.warehouses_router import router as warehouses
+
+    return [catalog, warehouses, stock, customers, channels, orders, health]
+
+
+def api_routes(routers: list[APIRouter]) -> list[APIRoute]:
+    """The routes of ``routers`` as declared (FastAPI wraps included routers lazily)."""
+    return [route for router in routers for route in router.routes if isinstance(route, APIRoute)]
