@@ -29,9 +29,7 @@ class Settings(BaseSettings):
     idempotency_lock_seconds: int = Field(
         60, ge=1, description="After this, an unfinished request's key may be taken over by a retry"
     )
-    db_retry_attempts: int = Field(
-        3, ge=1, description="Tries for a request hit by a deadlock/serialization error"
-    )
+    db_retry_attempts: int = Field(3, ge=1, description="Tries for a request hit by a deadlock/serialization error")
     max_split_warehouses: int = Field(3, ge=1, description="Most warehouses one order is split across")
 
 

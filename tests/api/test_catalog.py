@@ -117,9 +117,7 @@ async def test_idempotent_create_replays_the_first_response(api: httpx.AsyncClie
     assert again.json() == first.json()
     assert again.headers["idempotent-replayed"] == "true"
     assert "idempotent-replayed" not in first.headers
-    other_body = await api.post(
-        "/v1/skus", json={**body, "name": "Twice"}, headers={"Idempotency-Key": "k-1"}
-    )
+    other_body = await api.post("/v1/skus", json={**body, "name": "Twice"}, headers={"Idempotency-Key": "k-1"})
     assert other_body.status_code == 422
     assert other_body.json()["code"] == "idempotency_key_reused"
 

@@ -12,9 +12,7 @@ class Sku(IdMixin, VersionMixin, TimestampMixin, Base):
     __tablename__ = "skus"
     __table_args__ = (
         CheckConstraint("weight_g >= 0", name="weight_non_negative"),
-        CheckConstraint(
-            "length_mm >= 0 AND width_mm >= 0 AND height_mm >= 0", name="dimensions_non_negative"
-        ),
+        CheckConstraint("length_mm >= 0 AND width_mm >= 0 AND height_mm >= 0", name="dimensions_non_negative"),
     )
 
     sku: Mapped[str] = mapped_column(String(64), unique=True)

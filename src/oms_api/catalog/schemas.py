@@ -14,9 +14,7 @@ from oms_api.kit.schemas import Code, Name, OutModel, Page, StrictModel, Text
 Barcode = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=8, max_length=18),
-    Field(
-        description="GTIN-8, -12 (UPC), -13 (EAN) or -14 with a valid check digit", examples=["4006381333931"]
-    ),
+    Field(description="GTIN-8, -12 (UPC), -13 (EAN) or -14 with a valid check digit", examples=["4006381333931"]),
 ]
 Millimetres = Annotated[int, Field(ge=0, le=100_000)]
 

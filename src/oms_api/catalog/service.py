@@ -33,16 +33,12 @@ async def get_sku(session: AsyncSession, ref: str) -> Sku:
     return sku
 
 
-async def _refuse_duplicates(
-    session: AsyncSession, sku: Sku | None, code: str | None, barcode: str | None
-) -> None:
+async def _refuse_duplicates(session: AsyncSession, sku: Sku | None, code: str | None, barcode: str | None) -> None:
     clash = await repository.find_conflict(session, code, barcode, exclude=sku.id if sku else None)
     if clash is None:
         return
     field = "sku" if code is not None and clash.sku == code else "barcode"
-    raise Conflict(
-        f"SKU {clash.sku!r} already has this {field}", code=f"duplicate_{field}", existing_id=str(clash.id)
-    )
+    raise Conflict(f"SKU {clash.sku!r} already has this {field}", code=f"duplicate_{field}", existing_id=str(clash.id))
 
 
 async def create_sku(session: AsyncSession, actor: Principal, data: SkuCreate) -> Sku:
@@ -54,9 +50,7 @@ async def create_sku(session: AsyncSession, actor: Principal, data: SkuCreate) -
     return sku
 
 
-async def update_sku(
-    session: AsyncSession, actor: Principal, ref: str, data: SkuUpdate, if_match: str | None
-) -> Sku:
+async def update_sku(session: AsyncSession, actor: Principal, ref: str, data: SkuUpdate, if_match: str | None) -> Sku:
     sku = await get_sku(session, ref)
     check_if_match(if_match, sku.version)
     changes = data.model_dump(exclude_unset=True)

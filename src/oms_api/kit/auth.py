@@ -117,9 +117,7 @@ async def authenticate(
     request.state.principal = principal
     for scope in security_scopes.scopes:
         if not principal.allows(scope):
-            raise Forbidden(
-                f"This API key lacks the scope {scope!r}", code="insufficient_scope", required_scope=scope
-            )
+            raise Forbidden(f"This API key lacks the scope {scope!r}", code="insufficient_scope", required_scope=scope)
     return principal
 
 

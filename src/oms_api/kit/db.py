@@ -92,9 +92,7 @@ def create_engine(
         )
         _configure_sqlite(engine, busy_timeout_ms)
         return engine
-    return create_async_engine(
-        url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=False, **kwargs
-    )
+    return create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=False, **kwargs)
 
 
 def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:

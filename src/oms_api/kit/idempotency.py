@@ -43,16 +43,14 @@ class IdempotencyKey(IdMixin, Base):
     expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
-class IdempotentReplay(Exception):  # noqa: N818 - a control-flow signal, not an error
+class IdempotentReplay(Exception):
     """Raised by the claim when a stored result answers the request."""
 
     def __init__(self, status: int, body: bytes, headers: dict[str, str]) -> None:
         self.status, self.body, self.headers = status, body, headers
 
     def response(self) -> Response:
-        return Response(
-            self.body, status_code=self.status, headers={**self.headers, "Idempotent-Replayed": "true"}
-        )
+        return Response(self.body, status_code=self.status, headers={**self.headers, "Idempotent-Replayed": "true"})
 
 
 async def _fingerprint(request: Request) -> str:
@@ -91,9 +89,7 @@ async def _resolve_existing(
 ) -> uuid.UUID:
     row = (
         await session.execute(
-            select(IdempotencyKey).where(
-                IdempotencyKey.api_key_id == principal.api_key_id, IdempotencyKey.key == key
-            )
+            select(IdempotencyKey).where(IdempotencyKey.api_key_id == principal.api_key_id, IdempotencyKey.key == key)
         )
     ).scalar_one()
     now = values["created_at"]
@@ -104,13 +100,9 @@ async def _resolve_existing(
         return uuid.UUID(str(values["id"]))
     if row.request_hash != fingerprint:
         await session.rollback()
-        raise Unprocessable(
-            "This Idempotency-Key was used with a different request", code="idempotency_key_reused"
-        )
+        raise Unprocessable("This Idempotency-Key was used with a different request", code="idempotency_key_reused")
     if row.state == "completed":
-        replay = IdempotentReplay(
-            row.response_status or 200, row.response_body or b"", row.response_headers or {}
-        )
+        replay = IdempotentReplay(row.response_status or 200, row.response_body or b"", row.response_headers or {})
         await session.rollback()
         raise replay
     if row.locked_until > now:

@@ -24,10 +24,7 @@ _DESCRIPTIONS = {
 
 def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """The ``responses=`` entry declaring a route's business errors as problem documents."""
-    return {
-        status: {"model": Problem, "description": _DESCRIPTIONS.get(str(status), "Error")}
-        for status in statuses
-    }
+    return {status: {"model": Problem, "description": _DESCRIPTIONS.get(str(status), "Error")} for status in statuses}
 
 
 def route_scopes(route: APIRoute) -> list[str]:
@@ -60,7 +57,7 @@ def build_openapi(app: FastAPI, api_routes: list[APIRoute]) -> dict[str, Any]:
     components.setdefault("Problem", problem_schema)
     for name in ("HTTPValidationError", "ValidationError"):
         components.pop(name, None)
-    routes = {(r.path, m.lower()): r for r in api_routes for m in r.methods}
+    routes = {(r.path, m.lower()): r for r in api_routes for m in (r.methods or ())}
     for path, item in schema.get("paths", {}).items():
         for method, operation in item.items():
             responses = operation.setdefault("responses", {})

@@ -28,9 +28,7 @@ class Event(Base):
     __tablename__ = "events"
     __table_args__ = (Index("ix_events_aggregate", "aggregate_type", "aggregate_id", "seq"),)
 
-    seq: Mapped[int] = mapped_column(
-        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
-    )
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
     id: Mapped[uuid.UUID] = mapped_column(unique=True)
     type: Mapped[str] = mapped_column(String(64), index=True)
     aggregate_type: Mapped[str] = mapped_column(String(32))

@@ -39,9 +39,7 @@ def decode_cursor(cursor: str) -> uuid.UUID:
 
 def page_params(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size (at most 200)")] = 50,
-    cursor: Annotated[
-        str | None, Query(max_length=200, description="next_cursor of the previous page")
-    ] = None,
+    cursor: Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")] = None,
 ) -> PageParams:
     """FastAPI dependency for ``limit`` and ``cursor``."""
     return PageParams(limit=limit, after=decode_cursor(cursor) if cursor else None)

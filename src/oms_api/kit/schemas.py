@@ -46,9 +46,7 @@ def check_currency(code: str) -> str:
 class Money(BaseModel):
     """An amount of money: a decimal string with no more decimals than the currency allows."""
 
-    model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"amount": "12.50", "currency": "EUR"}]}
-    )
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"amount": "12.50", "currency": "EUR"}]})
 
     amount: Annotated[str, StringConstraints(pattern=r"^(0|[1-9][0-9]{0,14})(\.[0-9]{1,6})?$")] = Field(
         description='Decimal string, e.g. "12.50" (JPY has no decimals, KWD three)'
@@ -77,7 +75,8 @@ class Money(BaseModel):
 
 @lru_cache(maxsize=1)
 def _countries() -> frozenset[str]:
-    return frozenset(code for code in Locale("en").territories if len(code) == 2 and code.isalpha())
+    codes = (str(code) for code in Locale("en").territories)
+    return frozenset(code for code in codes if len(code) == 2 and code.isalpha())
 
 
 def check_country(code: str) -> str:
