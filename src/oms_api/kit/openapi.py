@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import FastAPI
@@ -79,3 +80,8 @@ def build_openapi(app: FastAPI, api_routes: list[APIRoute]) -> dict[str, Any]:
                     response.setdefault("description", _DESCRIPTIONS.get(status, "Error"))
     app.openapi_schema = schema
     return schema
+
+
+def spec_json(app: FastAPI) -> str:
+    """The OpenAPI document as committed in ``openapi/openapi.json`` (stable formatting)."""
+    return json.dumps(app.openapi(), indent=2, ensure_ascii=False) + "\n"
