@@ -78,3 +78,37 @@ async def make_customer(api: httpx.AsyncClient, **overrides: Any) -> dict[str, A
         **overrides,
     }
     return _check(await api.post("/v1/customers", json=body))
+
+
+async def recorded_events(database_url: str, aggregate_id: str) -> list[dict[str, Any]]:
+    """The outbox events of one aggregate, oldest first, read straight from the database."""
+    import uuid  # local imports keep this file append-only for parallel authors
+
+    from sqlalchemy import select
+
+    from oms_api.kit.db import create_engine, session_factory
+    from oms_api.kit.outbox import Event
+
+    engine = create_engine(database_url)
+    try:
+        async with session_factory(engine)() as session:
+            stmt = select(Event).where(Event.aggregate_id == uuid.UUID(aggregate_id)).order_by(Event.seq)
+            rows = (await session.execute(stmt)).scalars()
+            return [
+                {"type": e.type, "aggregate_type": e.aggregate_type, "data": e.data, "actor": e.actor} for e in rows
+            ]
+    finally:
+        await engine.dispose()
+
+
+async def ledger_discrepancies(database_url: str) -> list[dict[str, Any]]:
+    """Stock levels the movement ledger does not replay to (empty when stock and ledger agree)."""
+    from oms_api.kit.db import create_engine, session_factory  # local imports: append-only file
+    from oms_api.stock.service import ledger_discrepancies as check
+
+    engine = create_engine(database_url)
+    try:
+        async with session_factory(engine)() as session:
+            return await check(session)
+    finally:
+        await engine.dispose()

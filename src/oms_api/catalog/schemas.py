@@ -56,6 +56,14 @@ class SkuUpdate(StrictModel):
     def _gtin(cls, value: str | None) -> str | None:
         return normalise_gtin(value) if value is not None else None
 
+    @field_validator("name", "weight_g", "length_mm", "width_mm", "height_mm", "active")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        """Omit a field to keep it; these cannot be emptied (null is only meaningful for optional text)."""
+        if value is None:
+            raise ValueError("cannot be null; leave the field out to keep its value")
+        return value
+
 
 class Sku(OutModel):
     id: uuid.UUID

@@ -55,6 +55,18 @@ def round_money(amount: Decimal, currency: str) -> Decimal:
     return amount.quantize(quantum(currency), rounding=ROUND_HALF_UP)
 
 
+def to_minor(amount: Decimal, currency: str) -> int:
+    """Integer minor units (cents) of an amount already exact in ``currency``: how money is stored."""
+    scaled = amount.scaleb(exponent(currency))
+    if scaled != scaled.to_integral_value():
+        raise CurrencyError(f"{amount} is finer than {currency} allows")
+    return int(scaled)
+
+
+def from_minor(value: int, currency: str) -> Decimal:
+    return Decimal(value).scaleb(-exponent(currency)).quantize(quantum(currency))
+
+
 @dataclass(frozen=True, slots=True)
 class Money:
     """An amount in one currency; arithmetic refuses to mix currencies."""
@@ -85,6 +97,14 @@ class Money:
     def _same(self, other: Money) -> None:
         if other.currency != self.currency:
             raise CurrencyError(f"cannot combine {self.currency} and {other.currency}")
+
+    @property
+    def minor(self) -> int:
+        return to_minor(self.amount, self.currency)
+
+    @classmethod
+    def from_minor(cls, value: int, currency: str) -> Money:
+        return cls(from_minor(value, currency), currency)
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency}"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar, cast
 
 from fastapi import Query, Request, Response
 from pydantic import BaseModel
@@ -33,7 +33,7 @@ def decode_cursor(cursor: str) -> uuid.UUID:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         return uuid.UUID(json.loads(base64.urlsafe_b64decode(padded.encode()))["after"])
-    except (ValueError, KeyError, TypeError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
         raise BadRequest("The cursor is not one this API issued", code="invalid_cursor") from exc
 
 
@@ -73,15 +73,22 @@ PageT = TypeVar("PageT", bound="BaseModel")
 
 
 def paginate(
-    request: Request, response: Response, result: Slice[Any], page_cls: type[PageT], item_cls: type[BaseModel]
+    request: Request,
+    response: Response,
+    result: Slice[Any],
+    page_cls: type[PageT],
+    item: type[BaseModel] | Callable[[Any], BaseModel],
 ) -> PageT:
-    """The wire page for ``result``: items converted, ``next_cursor`` and the ``Link`` header set."""
+    """The wire page for ``result``: items converted, ``next_cursor`` and the ``Link`` header set.
+
+    ``item`` is the item's schema (built from attributes) or a function that builds it.
+    """
+    if isinstance(item, type) and issubclass(item, BaseModel):
+        convert: Callable[[Any], BaseModel] = item.model_validate
+    else:
+        convert = cast(Callable[[Any], BaseModel], item)
     cursor = encode_cursor(result.next_after) if result.next_after else None
     link_next(request, response, cursor)
     return page_cls.model_validate(
-        {
-            "data": [item_cls.model_validate(i) for i in result.items],
-            "has_more": result.has_more,
-            "next_cursor": cursor,
-        }
+        {"data": [convert(i) for i in result.items], "has_more": result.has_more, "next_cursor": cursor}
     )

@@ -33,8 +33,20 @@ Tag = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"^[
 CurrencyCode = Annotated[
     str, StringConstraints(pattern=r"^[A-Z]{3}$"), Field(description="ISO 4217 code", examples=["EUR"])
 ]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Text = Annotated[str, StringConstraints(max_length=2000)]
+SINGLE_LINE = r"^[^\x00-\x1f\x7f]*$"  # no control characters (PostgreSQL refuses NUL in text)
+MULTI_LINE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"  # tabs and line breaks allowed
+
+
+Line20 = Annotated[str, StringConstraints(max_length=20, pattern=SINGLE_LINE)]
+Line40 = Annotated[str, StringConstraints(max_length=40, pattern=SINGLE_LINE)]
+Line100 = Annotated[str, StringConstraints(max_length=100, pattern=SINGLE_LINE)]
+Line200 = Annotated[str, StringConstraints(max_length=200, pattern=SINGLE_LINE)]
+RequiredLine100 = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=SINGLE_LINE)]
+RequiredLine200 = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=SINGLE_LINE)]
+
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=SINGLE_LINE)]
+Text = Annotated[str, StringConstraints(max_length=2000, pattern=MULTI_LINE)]
 
 
 def check_currency(code: str) -> str:
@@ -73,10 +85,14 @@ class Money(BaseModel):
         )
 
 
+_NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"})
+
+
 @lru_cache(maxsize=1)
 def _countries() -> frozenset[str]:
+    """ISO 3166-1 alpha-2 codes: CLDR's two-letter territories less its groupings and pseudo-regions."""
     codes = (str(code) for code in Locale("en").territories)
-    return frozenset(code for code in codes if len(code) == 2 and code.isalpha())
+    return frozenset(code for code in codes if len(code) == 2 and code.isalpha()) - _NOT_COUNTRIES
 
 
 def check_country(code: str) -> str:
@@ -88,17 +104,17 @@ def check_country(code: str) -> str:
 class Address(StrictModel):
     """A postal address; coordinates are optional and used for distance-based sourcing."""
 
-    name: Annotated[str, StringConstraints(max_length=200)] | None = None
-    company: Annotated[str, StringConstraints(max_length=200)] | None = None
-    line1: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-    line2: Annotated[str, StringConstraints(max_length=200)] | None = None
-    city: Annotated[str, StringConstraints(min_length=1, max_length=100)]
-    region: Annotated[str, StringConstraints(max_length=100)] | None = None
-    postal_code: Annotated[str, StringConstraints(max_length=20)] | None = None
+    name: Line200 | None = None
+    company: Line200 | None = None
+    line1: RequiredLine200
+    line2: Line200 | None = None
+    city: RequiredLine100
+    region: Line100 | None = None
+    postal_code: Line20 | None = None
     country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = Field(
         description="ISO 3166-1 alpha-2", examples=["DE"]
     )
-    phone: Annotated[str, StringConstraints(max_length=40)] | None = None
+    phone: Line40 | None = None
     latitude: Annotated[float, Field(ge=-90, le=90)] | None = None
     longitude: Annotated[float, Field(ge=-180, le=180)] | None = None
 

@@ -32,6 +32,7 @@ class Order(IdMixin, VersionMixin, TimestampMixin, Base):
     tax_total_minor: Mapped[int] = mapped_column(BigInteger)
     grand_total_minor: Mapped[int] = mapped_column(BigInteger)
     status_reason: Mapped[str | None] = mapped_column(String(500))
+    held_from: Mapped[str | None] = mapped_column(String(32), doc="Status to return to when a hold is released")
     placed_at: Mapped[datetime]
 
 

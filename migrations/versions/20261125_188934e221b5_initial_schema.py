@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 31301b39eb45
+Revision ID: 188934e221b5
 Revises:
-Create Date: 2026-11-25 08:30:59.198772
+Create Date: 2026-11-25 08:56:14.363968
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "31301b39eb45"
+revision: str = "188934e221b5"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -52,7 +52,7 @@ def upgrade() -> None:
         sa.Column("company", sa.String(length=200), nullable=True),
         sa.Column("phone", sa.String(length=40), nullable=True),
         sa.Column("addresses", sa.JSON(), nullable=False),
-        sa.Column("tags", sa.String(length=400), nullable=False),
+        sa.Column("tags", sa.String(length=700), nullable=False),
         sa.Column("external_refs", sa.JSON(), nullable=False),
         sa.Column("notes", sa.Text(), nullable=True),
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -116,8 +116,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
-            "length_mm >= 0 AND width_mm >= 0 AND height_mm >= 0",
-            name=op.f("ck_skus_dimensions_non_negative"),
+            "length_mm >= 0 AND width_mm >= 0 AND height_mm >= 0", name=op.f("ck_skus_dimensions_non_negative")
         ),
         sa.CheckConstraint("weight_g >= 0", name=op.f("ck_skus_weight_non_negative")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_skus")),
@@ -149,7 +148,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=32), nullable=False),
         sa.Column("shipping_address", sa.JSON(), nullable=True),
         sa.Column("billing_address", sa.JSON(), nullable=True),
-        sa.Column("tags", sa.String(length=400), nullable=False),
+        sa.Column("tags", sa.String(length=700), nullable=False),
         sa.Column("notes", sa.Text(), nullable=True),
         sa.Column("subtotal_minor", sa.BigInteger(), nullable=False),
         sa.Column("discount_total_minor", sa.BigInteger(), nullable=False),
@@ -157,6 +156,7 @@ def upgrade() -> None:
         sa.Column("tax_total_minor", sa.BigInteger(), nullable=False),
         sa.Column("grand_total_minor", sa.BigInteger(), nullable=False),
         sa.Column("status_reason", sa.String(length=500), nullable=True),
+        sa.Column("held_from", sa.String(length=32), nullable=True),
         sa.Column("placed_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),

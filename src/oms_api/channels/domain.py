@@ -1,0 +1,10 @@
+"""Sales channel rules (pure)."""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+ChannelType = Literal["web", "marketplace", "pos", "phone", "b2b", "customer_service", "other"]
+"""Where orders come from; reports group sales by it, so the set is closed (``other`` for the rest)."""
+
+CHANNEL_TYPES: tuple[str, ...] = get_args(ChannelType)

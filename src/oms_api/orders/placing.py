@@ -1,0 +1,261 @@
+"""Placing an order: validate, price, reserve stock for every line (all or nothing), record events.
+
+The hot path issues one statement per step (channel, customer, SKUs with their stock,
+order, lines, reservation UPDATE, reservations, ledger, events) so that placement stays
+within a dozen statements including authentication and idempotency.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from oms_api.allocation import domain as allocation
+from oms_api.channels import service as channels
+from oms_api.customers import service as customers
+from oms_api.kit.auth import Principal
+from oms_api.kit.clock import utcnow
+from oms_api.kit.errors import Conflict, NotFound, ProblemError, ValidationFailed, field_error
+from oms_api.kit.ids import uuid7
+from oms_api.kit.metrics import ORDERS_PLACED, PLACEMENTS_REFUSED
+from oms_api.kit.money import Money
+from oms_api.kit.schemas import Money as MoneyIn
+from oms_api.orders import domain, repository
+from oms_api.orders.domain import OrderStatus
+from oms_api.orders.events import record_transition
+from oms_api.orders.models import Order as OrderRow
+from oms_api.orders.models import OrderLine as LineRow
+from oms_api.orders.schemas import CustomerRef, Order, OrderCreate
+from oms_api.orders.views import order_view
+from oms_api.settings import Settings
+from oms_api.stock import reservations
+from oms_api.stock.reservations import Hold, SkuStock
+
+REPLAN_ATTEMPTS = 3
+
+
+def _money(value: MoneyIn | None, currency: str, pointer: str) -> Money | None:
+    if value is None:
+        return None
+    if value.currency != currency:
+        raise field_error(pointer + "/currency", f"must be the order currency {currency}", "currency_mismatch")
+    return value.to_money()
+
+
+def _price(body: OrderCreate) -> tuple[list[domain.LineAmounts], domain.Totals]:
+    cur = body.currency
+    amounts = []
+    for i, line in enumerate(body.lines):
+        at = f"/body/lines/{i}"
+        unit = _money(line.unit_price, cur, at + "/unit_price")
+        assert unit is not None
+        priced = domain.PricedLine(
+            quantity=line.quantity,
+            unit_price=unit,
+            discount=_money(line.discount, cur, at + "/discount") or Money.zero(cur),
+            tax_rate=line.tax_rate,
+            tax=_money(line.tax, cur, at + "/tax"),
+        )
+        try:
+            amounts.append(domain.line_amounts(i, priced))
+        except domain.PricingError as exc:
+            raise field_error(f"{at}/{exc.field}", str(exc), "invalid_amount") from exc
+    totals = domain.order_totals(
+        cur,
+        amounts,
+        _money(body.shipping_price, cur, "/body/shipping_price"),
+        _money(body.shipping_tax, cur, "/body/shipping_tax"),
+    )
+    return amounts, totals
+
+
+async def _customer_id(session: AsyncSession, actor: Principal, body: OrderCreate) -> uuid.UUID | None:
+    if body.customer is None:
+        return None
+    if isinstance(body.customer, CustomerRef):
+        try:
+            return (await customers.get_customer(session, body.customer.id)).id
+        except NotFound as exc:
+            raise field_error("/body/customer/id", "no customer has this id", "unknown_customer") from exc
+    return (await customers.resolve_for_order(session, actor, body.customer)).id
+
+
+def _check_skus(body: OrderCreate, stock: dict[str, SkuStock]) -> None:
+    problems = []
+    for i, line in enumerate(body.lines):
+        found = stock.get(line.sku)
+        if found is None:
+            problems.append(
+                ProblemError(pointer=f"/body/lines/{i}/sku", detail=f"unknown SKU {line.sku!r}", code="unknown_sku")
+            )
+        elif not found.active:
+            problems.append(
+                ProblemError(
+                    pointer=f"/body/lines/{i}/sku", detail=f"SKU {line.sku!r} is not sold", code="sku_inactive"
+                )
+            )
+    if problems:
+        raise ValidationFailed(problems)
+
+
+def _out_of_stock(
+    body: OrderCreate, stock: dict[str, SkuStock], shortages: tuple[allocation.Shortage, ...]
+) -> Conflict:
+    PLACEMENTS_REFUSED.labels("out_of_stock").inc()
+    codes = {s.sku_id: s.sku for s in stock.values()}
+    short = [{"sku": codes[s.sku_id], "requested": s.requested, "available": s.available} for s in shortages]
+    listing = ", ".join(f"{s['sku']} ({s['available']} of {s['requested']})" for s in short)
+    return Conflict(f"Not enough stock for: {listing}", code="out_of_stock", title="Out of stock", shortages=short)
+
+
+async def place_order(session: AsyncSession, actor: Principal, body: OrderCreate, settings: Settings) -> Order:
+    """Create the order and reserve its stock, or change nothing and say why."""
+    try:
+        channel = await channels.get_channel(session, body.channel)
+    except NotFound as exc:
+        raise field_error("/body/channel", f"no channel {body.channel!r}", "unknown_channel") from exc
+    if not channel.active:
+        raise field_error("/body/channel", f"channel {channel.code!r} is not active", "channel_inactive")
+    amounts, totals = _price(body)
+    customer_id = await _customer_id(session, actor, body)
+    codes = [line.sku for line in body.lines]
+    stock = await reservations.load_candidates(session, codes)
+    _check_skus(body, stock)
+
+    now = utcnow()
+    order = OrderRow(
+        id=uuid7(),
+        channel_id=channel.id,
+        external_ref=body.external_ref,
+        customer_id=customer_id,
+        currency=body.currency,
+        status=OrderStatus.CONFIRMED.value,
+        status_reason=None,
+        held_from=None,
+        shipping_address=body.shipping_address.model_dump(mode="json", exclude_none=True),
+        billing_address=body.billing_address.model_dump(mode="json", exclude_none=True)
+        if body.billing_address
+        else None,
+        tags=sorted(set(body.tags)),
+        notes=body.notes,
+        subtotal_minor=totals.subtotal.minor,
+        discount_total_minor=totals.discount_total.minor,
+        shipping_total_minor=totals.shipping_total.minor,
+        tax_total_minor=totals.tax_total.minor,
+        grand_total_minor=totals.grand_total.minor,
+        placed_at=now,
+        created_at=now,
+        updated_at=now,
+        version=1,
+    )
+    if not await repository.insert_order(session, _columns(order)):
+        existing = await repository.find_id_by_external_ref(session, channel.id, body.external_ref)
+        raise Conflict(
+            f"Channel {channel.code!r} already has order {body.external_ref!r}",
+            code="duplicate_order",
+            existing_id=str(existing),
+            headers={"Location": f"/v1/orders/{existing}"},
+        )
+    lines = [
+        LineRow(
+            id=uuid7(),
+            order_id=order.id,
+            line_no=i + 1,
+            sku_id=stock[line.sku].sku_id,
+            sku=line.sku,
+            name=stock[line.sku].name,
+            quantity=line.quantity,
+            unit_price_minor=line.unit_price.to_money().minor,
+            discount_minor=amounts[i].discount.minor,
+            tax_rate=str(line.tax_rate) if line.tax_rate is not None else "",
+            tax_minor=amounts[i].tax.minor,
+            total_minor=amounts[i].total.minor,
+        )
+        for i, line in enumerate(body.lines)
+    ]
+    await repository.insert_lines(session, [_columns(line) for line in lines])
+    holds = await _reserve(session, actor, body, order, lines, stock, settings)
+
+    allocations: dict[uuid.UUID, list[Any]] = {}
+    for hold in holds:
+        allocations.setdefault(hold.order_line_id, []).append(
+            _Allocated(hold.warehouse_id, hold.warehouse, hold.quantity)
+        )
+    view = order_view(order, lines, allocations, channel.code)
+    record_transition(session, "order.created", view, None, OrderStatus.PENDING, actor)
+    record_transition(
+        session,
+        "order.confirmed",
+        view,
+        OrderStatus.PENDING,
+        OrderStatus.CONFIRMED,
+        actor,
+        reason="stock reserved for every line",
+    )
+    ORDERS_PLACED.labels(channel.code).inc()
+    return view
+
+
+class _Allocated:
+    """An allocation as the order view reads it (shape of a reservations query row)."""
+
+    __slots__ = ("code", "quantity", "status", "warehouse_id")
+
+    def __init__(self, warehouse_id: uuid.UUID, code: str, quantity: int) -> None:
+        self.warehouse_id, self.code, self.quantity, self.status = warehouse_id, code, quantity, "active"
+
+
+async def _reserve(
+    session: AsyncSession,
+    actor: Principal,
+    body: OrderCreate,
+    order: OrderRow,
+    lines: list[LineRow],
+    stock: dict[str, SkuStock],
+    settings: Settings,
+) -> list[Hold]:
+    """Plan and reserve; if a concurrent order took stock in between, re-plan on fresh figures.
+
+    The first reservation locks every candidate level of the order's SKUs, so the re-plan reads figures
+    that cannot move any more: a second shortfall only happens if a stock level appeared meanwhile.
+    """
+    requests = [allocation.LineRequest(line.line_no, line.sku_id, line.quantity) for line in lines]
+    for attempt in range(REPLAN_ATTEMPTS):
+        if attempt:
+            stock = await reservations.load_candidates(session, [line.sku for line in lines])
+        by_sku = {s.sku_id: s.candidates for s in stock.values()}
+        plan = allocation.plan(requests, by_sku, settings.max_split_warehouses)
+        if not plan.complete:
+            raise _out_of_stock(body, stock, plan.shortages)
+        level = {(s.sku_id, c.warehouse_id): c for s in stock.values() for c in s.candidates}
+        by_no = {line.line_no: line for line in lines}
+        holds = [
+            Hold(
+                order_line_id=by_no[a.line_no].id,
+                level_id=level[(a.sku_id, a.warehouse_id)].level_id,
+                sku_id=a.sku_id,
+                sku=by_no[a.line_no].sku,
+                warehouse_id=a.warehouse_id,
+                warehouse=level[(a.sku_id, a.warehouse_id)].warehouse_code,
+                quantity=a.quantity,
+            )
+            for a in plan.allocations
+        ]
+        every_level = [c.level_id for s in stock.values() for c in s.candidates]
+        short = await reservations.reserve(
+            session, holds, order_id=order.id, reference=f"order:{order.id}", actor=actor.actor, lock=every_level
+        )
+        if not short:
+            return holds
+    stock = await reservations.load_candidates(session, [line.sku for line in lines])
+    final = allocation.plan(requests, {s.sku_id: s.candidates for s in stock.values()}, settings.max_split_warehouses)
+    raise _out_of_stock(
+        body, stock, final.shortages or tuple(allocation.Shortage(r.sku_id, r.quantity, 0) for r in requests)
+    )
+
+
+def _columns(row: Any) -> dict[str, Any]:
+    """Column values of a transient ORM row, for a Core INSERT (keeps the hot path to one statement)."""
+    return {c.key: getattr(row, c.key) for c in row.__table__.columns}

@@ -1,0 +1,86 @@
+"""Every query of orders. Placement writes with Core multi-row INSERTs (one statement per table)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from oms_api.kit.db_types import tag_pattern
+from oms_api.kit.outbox import Event
+from oms_api.kit.pagination import PageParams, Slice, make_slice
+from oms_api.kit.sql import upsert_insert
+from oms_api.orders.models import Order, OrderLine
+
+
+async def insert_order(session: AsyncSession, values: dict[str, Any]) -> bool:
+    """Insert the order unless (channel, external_ref) exists; False when it is a duplicate."""
+    stmt = (
+        upsert_insert(session, Order)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["channel_id", "external_ref"])
+    )
+    result = await session.execute(stmt)
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def insert_lines(session: AsyncSession, lines: Sequence[dict[str, Any]]) -> None:
+    await session.execute(insert(OrderLine).values(list(lines)))
+
+
+async def find_id_by_external_ref(session: AsyncSession, channel_id: uuid.UUID, external_ref: str) -> uuid.UUID | None:
+    stmt = select(Order.id).where(Order.channel_id == channel_id, Order.external_ref == external_ref)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def get(session: AsyncSession, order_id: uuid.UUID, *, for_update: bool = False) -> Order | None:
+    stmt = select(Order).where(Order.id == order_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def lines_of(session: AsyncSession, order_id: uuid.UUID) -> list[OrderLine]:
+    stmt = select(OrderLine).where(OrderLine.order_id == order_id).order_by(OrderLine.line_no)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def list_orders(
+    session: AsyncSession,
+    page: PageParams,
+    *,
+    status: str | None = None,
+    channel_id: uuid.UUID | None = None,
+    customer_id: uuid.UUID | None = None,
+    tag: str | None = None,
+    external_ref: str | None = None,
+    placed_after: datetime | None = None,
+    placed_before: datetime | None = None,
+) -> Slice[Order]:
+    stmt = select(Order).order_by(Order.id).limit(page.limit + 1)
+    if page.after is not None:
+        stmt = stmt.where(Order.id > page.after)
+    if status is not None:
+        stmt = stmt.where(Order.status == status)
+    if channel_id is not None:
+        stmt = stmt.where(Order.channel_id == channel_id)
+    if customer_id is not None:
+        stmt = stmt.where(Order.customer_id == customer_id)
+    if tag is not None:
+        stmt = stmt.where(Order.tags.like(tag_pattern(tag)))
+    if external_ref is not None:
+        stmt = stmt.where(Order.external_ref == external_ref)
+    if placed_after is not None:
+        stmt = stmt.where(Order.placed_at >= placed_after)
+    if placed_before is not None:
+        stmt = stmt.where(Order.placed_at < placed_before)
+    return make_slice(list((await session.execute(stmt)).scalars()), page.limit)
+
+
+async def events_of(session: AsyncSession, order_id: uuid.UUID) -> list[Event]:
+    stmt = select(Event).where(Event.aggregate_type == "order", Event.aggregate_id == order_id).order_by(Event.seq)
+    return list((await session.execute(stmt)).scalars())

@@ -1,0 +1,384 @@
+"""Every query of warehouses, stock levels and the ledger.
+
+Quantities change only through the statements below, each ONE conditional UPDATE (or
+upsert) whose ``RETURNING`` gives the figures as they stand after the change: two writers
+never both succeed on a stale read, on SQLite (serialised writers) as on PostgreSQL
+(the row lock re-checks the condition on the newest row version). Read models join the
+catalog's ``skus`` table for the SKU code.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, exists, func, insert, null, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from oms_api.catalog.models import Sku
+from oms_api.kit.clock import utcnow
+from oms_api.kit.ids import parse_uuid, uuid7
+from oms_api.kit.pagination import PageParams, Slice, make_slice
+from oms_api.kit.sql import upsert_insert
+from oms_api.stock.domain import MAX_STOCK
+from oms_api.stock.models import StockLevel, StockMovement, Warehouse
+
+
+@dataclass(frozen=True, slots=True)
+class LevelView:
+    """A stock level with the codes of its SKU and warehouse (what the API shows)."""
+
+    id: uuid.UUID
+    sku: str
+    sku_id: uuid.UUID
+    warehouse: str
+    warehouse_id: uuid.UUID
+    on_hand: int
+    reserved: int
+    reorder_point: int | None
+    safety_stock: int
+    version: int
+    updated_at: datetime
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.reserved
+
+
+@dataclass(frozen=True, slots=True)
+class MovementView:
+    """A ledger row with the codes of its SKU and warehouse."""
+
+    id: uuid.UUID
+    type: str
+    sku: str
+    sku_id: uuid.UUID
+    warehouse: str
+    warehouse_id: uuid.UUID
+    on_hand_delta: int
+    reserved_delta: int
+    on_hand_after: int
+    reserved_after: int
+    reason: str | None
+    reference: str | None
+    group_id: uuid.UUID | None
+    note: str | None
+    actor: str | None
+    created_at: datetime
+
+
+def _by_ref(id_column: Any, code_column: Any, ref: str) -> ColumnElement[bool]:
+    """A condition matching a row by its id or its code."""
+    as_id = parse_uuid(ref)
+    return or_(id_column == as_id, code_column == ref) if as_id else code_column == ref
+
+
+# --- warehouses -------------------------------------------------------------------------------------------------
+
+
+async def get_warehouse(session: AsyncSession, ref: str, *, for_update: bool = False) -> Warehouse | None:
+    """A warehouse by id or code; ``for_update`` row-locks it for a read-modify-write."""
+    stmt = select(Warehouse).where(_by_ref(Warehouse.id, Warehouse.code, ref))
+    if for_update:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    return (await session.execute(stmt)).scalars().first()
+
+
+async def find_warehouse_by_code(session: AsyncSession, code: str) -> Warehouse | None:
+    return (await session.execute(select(Warehouse).where(Warehouse.code == code))).scalars().first()
+
+
+async def add_warehouse(session: AsyncSession, warehouse: Warehouse) -> bool:
+    """Insert ``warehouse``; False when its code was taken meanwhile (a concurrent create won)."""
+    try:
+        async with session.begin_nested():
+            session.add(warehouse)
+    except IntegrityError:
+        return False
+    return True
+
+
+async def list_warehouses(session: AsyncSession, page: PageParams, *, active: bool | None) -> Slice[Warehouse]:
+    stmt = select(Warehouse).order_by(Warehouse.id).limit(page.limit + 1)
+    if page.after is not None:
+        stmt = stmt.where(Warehouse.id > page.after)
+    if active is not None:
+        stmt = stmt.where(Warehouse.active == active)
+    return make_slice(list((await session.execute(stmt)).scalars()), page.limit)
+
+
+async def active_warehouses(session: AsyncSession) -> list[Warehouse]:
+    stmt = select(Warehouse).where(Warehouse.active.is_(True)).order_by(Warehouse.priority.desc(), Warehouse.code)
+    return list((await session.execute(stmt)).scalars())
+
+
+# --- stock levels -----------------------------------------------------------------------------------------------
+
+_LEVEL_COLUMNS = (
+    StockLevel.id,
+    Sku.sku,
+    StockLevel.sku_id,
+    Warehouse.code.label("warehouse"),
+    StockLevel.warehouse_id,
+    StockLevel.on_hand,
+    StockLevel.reserved,
+    StockLevel.reorder_point,
+    StockLevel.safety_stock,
+    StockLevel.version,
+    StockLevel.updated_at,
+)
+
+_RETURNED = (
+    StockLevel.id,
+    StockLevel.sku_id,
+    StockLevel.warehouse_id,
+    StockLevel.on_hand,
+    StockLevel.reserved,
+    StockLevel.reorder_point,
+    StockLevel.safety_stock,
+    StockLevel.version,
+    StockLevel.updated_at,
+)
+
+
+def _levels() -> Any:
+    return (
+        select(*_LEVEL_COLUMNS)
+        .join(Sku, Sku.id == StockLevel.sku_id)
+        .join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
+    )
+
+
+def level_view(row: Any, sku: str, warehouse: str) -> LevelView:
+    """A view from a ``RETURNING`` row of the change statements and the codes the caller knows."""
+    return LevelView(
+        id=row.id,
+        sku=sku,
+        sku_id=row.sku_id,
+        warehouse=warehouse,
+        warehouse_id=row.warehouse_id,
+        on_hand=row.on_hand,
+        reserved=row.reserved,
+        reorder_point=row.reorder_point,
+        safety_stock=row.safety_stock,
+        version=row.version,
+        updated_at=row.updated_at,
+    )
+
+
+async def get_level_view(session: AsyncSession, level_id: uuid.UUID) -> LevelView | None:
+    row = (await session.execute(_levels().where(StockLevel.id == level_id))).first()
+    return LevelView(**row._mapping) if row else None
+
+
+async def get_level(session: AsyncSession, level_id: uuid.UUID, *, for_update: bool = False) -> StockLevel | None:
+    stmt = select(StockLevel).where(StockLevel.id == level_id)
+    if for_update:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    return (await session.execute(stmt)).scalars().first()
+
+
+async def list_levels(
+    session: AsyncSession, page: PageParams, *, sku: str | None, warehouse: str | None
+) -> Slice[LevelView]:
+    stmt = _levels().order_by(StockLevel.id).limit(page.limit + 1)
+    if page.after is not None:
+        stmt = stmt.where(StockLevel.id > page.after)
+    if sku is not None:
+        stmt = stmt.where(_by_ref(Sku.id, Sku.sku, sku))
+    if warehouse is not None:
+        stmt = stmt.where(_by_ref(Warehouse.id, Warehouse.code, warehouse))
+    rows = [LevelView(**row._mapping) for row in await session.execute(stmt)]
+    return make_slice(rows, page.limit)
+
+
+@dataclass(frozen=True, slots=True)
+class LevelBalance:
+    id: uuid.UUID
+    on_hand: int
+    reserved: int
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.reserved
+
+
+async def level_balance(session: AsyncSession, sku_id: uuid.UUID, warehouse_id: uuid.UUID) -> LevelBalance | None:
+    """The current figures of a level (columns, never a cached ORM object), or None when it does not exist."""
+    stmt = select(StockLevel.id, StockLevel.on_hand, StockLevel.reserved).where(
+        StockLevel.sku_id == sku_id, StockLevel.warehouse_id == warehouse_id
+    )
+    row = (await session.execute(stmt)).first()
+    return LevelBalance(row.id, row.on_hand, row.reserved) if row else None
+
+
+async def add_on_hand(session: AsyncSession, sku_id: uuid.UUID, warehouse_id: uuid.UUID, quantity: int) -> Any:
+    """Raise on_hand by ``quantity > 0``, creating the level if missing (one upsert, safe under concurrency).
+
+    Returns the level as it now stands, or None when it would pass ``MAX_STOCK``.
+    """
+    now = utcnow()
+    stmt = upsert_insert(session, StockLevel).values(
+        id=uuid7(),
+        sku_id=sku_id,
+        warehouse_id=warehouse_id,
+        on_hand=quantity,
+        reserved=0,
+        safety_stock=0,
+        version=1,
+        updated_at=now,
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[StockLevel.sku_id, StockLevel.warehouse_id],
+        set_={
+            "on_hand": StockLevel.on_hand + stmt.excluded.on_hand,
+            "version": StockLevel.version + 1,
+            "updated_at": stmt.excluded.updated_at,
+        },
+        where=StockLevel.on_hand <= MAX_STOCK - stmt.excluded.on_hand,
+    ).returning(*_RETURNED)
+    return (await session.execute(stmt.execution_options(synchronize_session=False))).first()
+
+
+async def shift_on_hand(session: AsyncSession, level_id: uuid.UUID, delta: int) -> Any:
+    """Add ``delta`` (either sign) to on_hand only if it leaves ``on_hand >= reserved`` (and within MAX_STOCK).
+
+    One conditional UPDATE, never read-then-write: returns the level as it now stands, or None when
+    the stock does not allow the change (nothing was written).
+    """
+    stmt = (
+        update(StockLevel)
+        .where(
+            StockLevel.id == level_id,
+            StockLevel.on_hand + delta >= StockLevel.reserved,
+            StockLevel.on_hand <= MAX_STOCK - delta,
+        )
+        .values(on_hand=StockLevel.on_hand + delta, version=StockLevel.version + 1, updated_at=utcnow())
+        .returning(*_RETURNED)
+        .execution_options(synchronize_session=False)
+    )
+    return (await session.execute(stmt)).first()
+
+
+# --- the ledger -------------------------------------------------------------------------------------------------
+
+
+async def add_movements(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Append ledger rows (one multi-row INSERT)."""
+    if rows:
+        await session.execute(insert(StockMovement).values(list(rows)))
+
+
+async def list_movements(
+    session: AsyncSession,
+    page: PageParams,
+    *,
+    sku: str | None,
+    warehouse: str | None,
+    type_: str | None,
+    reference: str | None,
+    created_after: datetime | None,
+    created_before: datetime | None,
+) -> Slice[MovementView]:
+    stmt = (
+        select(
+            StockMovement.id,
+            StockMovement.type,
+            Sku.sku,
+            StockMovement.sku_id,
+            Warehouse.code.label("warehouse"),
+            StockMovement.warehouse_id,
+            StockMovement.on_hand_delta,
+            StockMovement.reserved_delta,
+            StockMovement.on_hand_after,
+            StockMovement.reserved_after,
+            StockMovement.reason,
+            StockMovement.reference,
+            StockMovement.group_id,
+            StockMovement.note,
+            StockMovement.actor,
+            StockMovement.created_at,
+        )
+        .join(Sku, Sku.id == StockMovement.sku_id)
+        .join(Warehouse, Warehouse.id == StockMovement.warehouse_id)
+        .order_by(StockMovement.id)
+        .limit(page.limit + 1)
+    )
+    if page.after is not None:
+        stmt = stmt.where(StockMovement.id > page.after)
+    if sku is not None:
+        stmt = stmt.where(_by_ref(Sku.id, Sku.sku, sku))
+    if warehouse is not None:
+        stmt = stmt.where(_by_ref(Warehouse.id, Warehouse.code, warehouse))
+    if type_ is not None:
+        stmt = stmt.where(StockMovement.type == type_)
+    if reference is not None:
+        stmt = stmt.where(StockMovement.reference == reference)
+    if created_after is not None:
+        stmt = stmt.where(StockMovement.created_at >= created_after)
+    if created_before is not None:
+        stmt = stmt.where(StockMovement.created_at < created_before)
+    rows = [MovementView(**row._mapping) for row in await session.execute(stmt)]
+    return make_slice(rows, page.limit)
+
+
+async def availability_rows(session: AsyncSession, sku_id: uuid.UUID) -> list[Any]:
+    """Every warehouse holding a level of the SKU plus every active one, best-preferred first."""
+    stmt = (
+        select(
+            Warehouse.id,
+            Warehouse.code,
+            Warehouse.active,
+            func.coalesce(StockLevel.on_hand, 0).label("on_hand"),
+            func.coalesce(StockLevel.reserved, 0).label("reserved"),
+        )
+        .outerjoin(StockLevel, and_(StockLevel.warehouse_id == Warehouse.id, StockLevel.sku_id == sku_id))
+        .where(or_(StockLevel.id.is_not(None), Warehouse.active.is_(True)))
+        .order_by(Warehouse.priority.desc(), Warehouse.code)
+    )
+    return list(await session.execute(stmt))
+
+
+async def ledger_mismatches(session: AsyncSession) -> list[Any]:
+    """Levels whose figures differ from their ledger's summed deltas, and ledgers with no level at all."""
+    sums = (
+        select(
+            StockMovement.sku_id,
+            StockMovement.warehouse_id,
+            func.sum(StockMovement.on_hand_delta).label("on_hand"),
+            func.sum(StockMovement.reserved_delta).label("reserved"),
+        )
+        .group_by(StockMovement.sku_id, StockMovement.warehouse_id)
+        .subquery()
+    )
+    ledger_on_hand = func.coalesce(sums.c.on_hand, 0)
+    ledger_reserved = func.coalesce(sums.c.reserved, 0)
+    levels = (
+        select(
+            StockLevel.id,
+            StockLevel.sku_id,
+            StockLevel.warehouse_id,
+            StockLevel.on_hand,
+            StockLevel.reserved,
+            ledger_on_hand.label("ledger_on_hand"),
+            ledger_reserved.label("ledger_reserved"),
+        )
+        .outerjoin(sums, and_(sums.c.sku_id == StockLevel.sku_id, sums.c.warehouse_id == StockLevel.warehouse_id))
+        .where(or_(ledger_on_hand != StockLevel.on_hand, ledger_reserved != StockLevel.reserved))
+        .order_by(StockLevel.id)
+    )
+    has_level = exists().where(StockLevel.sku_id == sums.c.sku_id, StockLevel.warehouse_id == sums.c.warehouse_id)
+    orphans = select(
+        null().label("id"),
+        sums.c.sku_id,
+        sums.c.warehouse_id,
+        null().label("on_hand"),
+        null().label("reserved"),
+        sums.c.on_hand.label("ledger_on_hand"),
+        sums.c.reserved.label("ledger_reserved"),
+    ).where(~has_level, or_(sums.c.on_hand != 0, sums.c.reserved != 0))
+    return [*await session.execute(levels), *await session.execute(orphans)]
