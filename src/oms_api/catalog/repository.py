@@ -9,15 +9,13 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oms_api.catalog.models import Sku
-from oms_api.kit.ids import parse_uuid
 from oms_api.kit.pagination import PageParams, Slice, make_slice
+from oms_api.kit.sql import id_or_code
 
 
 async def get_by_ref(session: AsyncSession, ref: str) -> Sku | None:
     """A SKU by its id or its code."""
-    as_id = parse_uuid(ref)
-    condition = or_(Sku.id == as_id, Sku.sku == ref) if as_id else Sku.sku == ref
-    return (await session.execute(select(Sku).where(condition))).scalars().first()
+    return (await session.execute(select(Sku).where(id_or_code(Sku.id, Sku.sku, ref)))).scalars().first()
 
 
 async def get_many_by_code(session: AsyncSession, codes: Sequence[str]) -> list[Sku]:

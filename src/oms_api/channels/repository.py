@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oms_api.channels.models import Channel
-from oms_api.kit.ids import parse_uuid
 from oms_api.kit.pagination import PageParams, Slice, make_slice
+from oms_api.kit.sql import id_or_code
 
 
 async def get_by_ref(session: AsyncSession, ref: str) -> Channel | None:
-    """A channel by its id or its code; an id match wins should a code happen to spell another channel's id."""
-    as_id = parse_uuid(ref)
-    if as_id is None:
-        return (await session.execute(select(Channel).where(Channel.code == ref))).scalars().first()
-    rows = (await session.execute(select(Channel).where(or_(Channel.id == as_id, Channel.code == ref)))).scalars()
-    found = list(rows)
-    return next((c for c in found if c.id == as_id), found[0] if found else None)
+    """A channel by its id or its code."""
+    stmt = select(Channel).where(id_or_code(Channel.id, Channel.code, ref))
+    return (await session.execute(stmt)).scalars().first()
 
 
 async def get_by_code(session: AsyncSession, code: str) -> Channel | None:

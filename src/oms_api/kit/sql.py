@@ -2,8 +2,11 @@
 
 from typing import Any
 
+from sqlalchemy import ColumnElement, or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from oms_api.kit.ids import parse_uuid
 
 
 def upsert_insert(session: AsyncSession, table: Any) -> Any:
@@ -14,3 +17,9 @@ def upsert_insert(session: AsyncSession, table: Any) -> Any:
 
 def dialect_name(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
+
+
+def id_or_code(id_column: Any, code_column: Any, ref: str) -> ColumnElement[bool]:
+    """Match a row by its id or its code: paths like ``/v1/skus/{sku}`` accept either."""
+    as_id = parse_uuid(ref)
+    return or_(id_column == as_id, code_column == ref) if as_id else code_column == ref

@@ -15,15 +15,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, insert, null, or_, select, update
+from sqlalchemy import and_, exists, func, insert, null, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oms_api.catalog.models import Sku
 from oms_api.kit.clock import utcnow
-from oms_api.kit.ids import parse_uuid, uuid7
+from oms_api.kit.ids import uuid7
 from oms_api.kit.pagination import PageParams, Slice, make_slice
-from oms_api.kit.sql import upsert_insert
+from oms_api.kit.sql import id_or_code, upsert_insert
 from oms_api.stock.domain import MAX_STOCK
 from oms_api.stock.models import StockLevel, StockMovement, Warehouse
 
@@ -71,18 +71,12 @@ class MovementView:
     created_at: datetime
 
 
-def _by_ref(id_column: Any, code_column: Any, ref: str) -> ColumnElement[bool]:
-    """A condition matching a row by its id or its code."""
-    as_id = parse_uuid(ref)
-    return or_(id_column == as_id, code_column == ref) if as_id else code_column == ref
-
-
 # --- warehouses -------------------------------------------------------------------------------------------------
 
 
 async def get_warehouse(session: AsyncSession, ref: str, *, for_update: bool = False) -> Warehouse | None:
     """A warehouse by id or code; ``for_update`` row-locks it for a read-modify-write."""
-    stmt = select(Warehouse).where(_by_ref(Warehouse.id, Warehouse.code, ref))
+    stmt = select(Warehouse).where(id_or_code(Warehouse.id, Warehouse.code, ref))
     if for_update:
         stmt = stmt.with_for_update().execution_options(populate_existing=True)
     return (await session.execute(stmt)).scalars().first()
@@ -189,9 +183,9 @@ async def list_levels(
     if page.after is not None:
         stmt = stmt.where(StockLevel.id > page.after)
     if sku is not None:
-        stmt = stmt.where(_by_ref(Sku.id, Sku.sku, sku))
+        stmt = stmt.where(id_or_code(Sku.id, Sku.sku, sku))
     if warehouse is not None:
-        stmt = stmt.where(_by_ref(Warehouse.id, Warehouse.code, warehouse))
+        stmt = stmt.where(id_or_code(Warehouse.id, Warehouse.code, warehouse))
     rows = [LevelView(**row._mapping) for row in await session.execute(stmt)]
     return make_slice(rows, page.limit)
 
@@ -311,9 +305,9 @@ async def list_movements(
     if page.after is not None:
         stmt = stmt.where(StockMovement.id > page.after)
     if sku is not None:
-        stmt = stmt.where(_by_ref(Sku.id, Sku.sku, sku))
+        stmt = stmt.where(id_or_code(Sku.id, Sku.sku, sku))
     if warehouse is not None:
-        stmt = stmt.where(_by_ref(Warehouse.id, Warehouse.code, warehouse))
+        stmt = stmt.where(id_or_code(Warehouse.id, Warehouse.code, warehouse))
     if type_ is not None:
         stmt = stmt.where(StockMovement.type == type_)
     if reference is not None:
