@@ -157,7 +157,7 @@ class ApiServers:
     def problems_in_logs(self) -> list[str]:
         """Log lines of every process that show an unhandled error or a lock timeout."""
         return [
-            f"[{api.port}] {line}"
+            f"[{api.port}] {line[:300]}"
             for api in self.processes
             for line in self.log_of(api).splitlines()
             if any(p in line for p in LOG_PROBLEMS)

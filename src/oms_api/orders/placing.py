@@ -8,12 +8,14 @@ within a dozen statements including authentication and idempotency.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oms_api.allocation import domain as allocation
 from oms_api.channels import service as channels
+from oms_api.channels.models import Channel
 from oms_api.customers import service as customers
 from oms_api.kit.auth import Principal
 from oms_api.kit.clock import utcnow
@@ -110,8 +112,18 @@ def _out_of_stock(
     return Conflict(f"Not enough stock for: {listing}", code="out_of_stock", title="Out of stock", shortages=short)
 
 
-async def place_order(session: AsyncSession, actor: Principal, body: OrderCreate, settings: Settings) -> Order:
-    """Create the order and reserve its stock, or change nothing and say why."""
+@dataclass
+class Draft:
+    """A validated, priced order not yet written: what placement, checkout and intake share."""
+
+    channel: Channel
+    order: OrderRow
+    lines: list[LineRow]
+    stock: dict[str, SkuStock]
+
+
+async def draft_order(session: AsyncSession, actor: Principal, body: OrderCreate) -> Draft:
+    """Validate the channel, prices, customer and SKUs, and build the rows (status ``confirmed``)."""
     try:
         channel = await channels.get_channel(session, body.channel)
     except NotFound as exc:
@@ -120,10 +132,8 @@ async def place_order(session: AsyncSession, actor: Principal, body: OrderCreate
         raise field_error("/body/channel", f"channel {channel.code!r} is not active", "channel_inactive")
     amounts, totals = _price(body)
     customer_id = await _customer_id(session, actor, body)
-    codes = [line.sku for line in body.lines]
-    stock = await reservations.load_candidates(session, codes)
+    stock = await reservations.load_candidates(session, [line.sku for line in body.lines])
     _check_skus(body, stock)
-
     now = utcnow()
     order = OrderRow(
         id=uuid7(),
@@ -135,9 +145,9 @@ async def place_order(session: AsyncSession, actor: Principal, body: OrderCreate
         status_reason=None,
         held_from=None,
         shipping_address=body.shipping_address.model_dump(mode="json", exclude_none=True),
-        billing_address=body.billing_address.model_dump(mode="json", exclude_none=True)
-        if body.billing_address
-        else None,
+        billing_address=(
+            body.billing_address.model_dump(mode="json", exclude_none=True) if body.billing_address else None
+        ),
         tags=sorted(set(body.tags)),
         notes=body.notes,
         subtotal_minor=totals.subtotal.minor,
@@ -150,14 +160,6 @@ async def place_order(session: AsyncSession, actor: Principal, body: OrderCreate
         updated_at=now,
         version=1,
     )
-    if not await repository.insert_order(session, _columns(order)):
-        existing = await repository.find_id_by_external_ref(session, channel.id, body.external_ref)
-        raise Conflict(
-            f"Channel {channel.code!r} already has order {body.external_ref!r}",
-            code="duplicate_order",
-            existing_id=str(existing),
-            headers={"Location": f"/v1/orders/{existing}"},
-        )
     lines = [
         LineRow(
             id=uuid7(),
@@ -175,15 +177,31 @@ async def place_order(session: AsyncSession, actor: Principal, body: OrderCreate
         )
         for i, line in enumerate(body.lines)
     ]
-    await repository.insert_lines(session, [_columns(line) for line in lines])
-    holds = await _reserve(session, actor, body, order, lines, stock, settings)
+    return Draft(channel, order, lines, stock)
 
+
+async def insert_draft(session: AsyncSession, draft: Draft) -> None:
+    """Write the order and its lines; 409 ``duplicate_order`` if the channel already has its external_ref."""
+    order = draft.order
+    if not await repository.insert_order(session, _columns(order)):
+        existing = await repository.find_id_by_external_ref(session, order.channel_id, order.external_ref)
+        raise Conflict(
+            f"Channel {draft.channel.code!r} already has order {order.external_ref!r}",
+            code="duplicate_order",
+            existing_id=str(existing),
+            headers={"Location": f"/v1/orders/{existing}"},
+        )
+    await repository.insert_lines(session, [_columns(line) for line in draft.lines])
+
+
+def finish(session: AsyncSession, actor: Principal, draft: Draft, holds: list[Hold]) -> Order:
+    """The placed order's view, with its ``order.created`` and ``order.confirmed`` events recorded."""
     allocations: dict[uuid.UUID, list[Any]] = {}
     for hold in holds:
         allocations.setdefault(hold.order_line_id, []).append(
             _Allocated(hold.warehouse_id, hold.warehouse, hold.quantity)
         )
-    view = order_view(order, lines, allocations, channel.code)
+    view = order_view(draft.order, draft.lines, allocations, draft.channel.code)
     record_transition(session, "order.created", view, None, OrderStatus.PENDING, actor)
     record_transition(
         session,
@@ -194,8 +212,16 @@ async def place_order(session: AsyncSession, actor: Principal, body: OrderCreate
         actor,
         reason="stock reserved for every line",
     )
-    ORDERS_PLACED.labels(channel.code).inc()
+    ORDERS_PLACED.labels(draft.channel.code).inc()
     return view
+
+
+async def place_order(session: AsyncSession, actor: Principal, body: OrderCreate, settings: Settings) -> Order:
+    """Create the order and reserve its stock, or change nothing and say why."""
+    draft = await draft_order(session, actor, body)
+    await insert_draft(session, draft)
+    holds = await _reserve(session, actor, body, draft.order, draft.lines, draft.stock, settings)
+    return finish(session, actor, draft, holds)
 
 
 class _Allocated:
