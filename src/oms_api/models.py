@@ -1,29 +1,12 @@
-"""Every table of the service, for Alembic and the schema tests."""
+"""Every table of the service, for Alembic and the schema tests: import each context's models here."""
 
-from oms_api.catalog.models import Sku
-from oms_api.channels.models import Channel
-from oms_api.customers.models import Customer
-from oms_api.kit.auth import ApiKey
+from oms_api.catalog import models as catalog_models  # noqa: F401
+from oms_api.channels import models as channels_models  # noqa: F401
+from oms_api.customers import models as customers_models  # noqa: F401
+from oms_api.fulfillment import models as fulfillment_models  # noqa: F401
+from oms_api.kit import auth, idempotency, outbox  # noqa: F401
 from oms_api.kit.db import Base
-from oms_api.kit.idempotency import IdempotencyKey
-from oms_api.kit.outbox import Event
-from oms_api.orders.models import Order, OrderLine
-from oms_api.stock.models import Reservation, StockLevel, StockMovement, Warehouse
+from oms_api.orders import models as orders_models  # noqa: F401
+from oms_api.stock import models as stock_models  # noqa: F401
 
 metadata = Base.metadata
-
-__all__ = [
-    "ApiKey",
-    "Channel",
-    "Customer",
-    "Event",
-    "IdempotencyKey",
-    "Order",
-    "OrderLine",
-    "Reservation",
-    "Sku",
-    "StockLevel",
-    "StockMovement",
-    "Warehouse",
-    "metadata",
-]
