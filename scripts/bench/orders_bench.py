@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 import httpx
 from sqlalchemy import event, func, select
 from sqlalchemy.engine import make_url
@@ -278,7 +278,7 @@ async def statements_of_one_order(url: str, seeded: Seeded) -> StatementLog:
                 json=order_body("probe-warm", 1, [(1, 1), (2, 1), (3, 1)]),
                 headers={"Idempotency-Key": "probe-warm"},
             )  # fills caches, compiles
-            assert warm.status_code == 201, warm.text
+            _expect_created(warm)
             recording = True
             response = await client.post(
                 "/v1/orders",
@@ -286,10 +286,15 @@ async def statements_of_one_order(url: str, seeded: Seeded) -> StatementLog:
                 headers={"Idempotency-Key": "probe"},
             )
             recording = False
-            assert response.status_code == 201, response.text
+            _expect_created(response)
     finally:
         await app.state.db.engine.dispose()
     return log
+
+
+def _expect_created(response: httpx.Response) -> None:
+    if response.status_code != 201:
+        raise SystemExit(f"the probe order was refused: {response.status_code} {response.text[:500]}")
 
 
 def print_statements(log: StatementLog) -> None:
@@ -313,15 +318,16 @@ def shape(statement: str) -> str:
     pgbench script does not follow is reported instead of silently comparing different work.
     """
     text = " ".join(statement.split())
-    if match := re.search(r"^INSERT INTO (\w+)", text):
-        return f"INSERT {match.group(1)} x{_rows(text.split(' VALUES ', 1)[1])}"
+    if match := re.search(r"^INSERT INTO (\w+) \(([^)]*)\)", text):
+        columns = len(match.group(2).split(","))
+        return f"INSERT {match.group(1)} ({columns} columns) x{_rows(text.split(' VALUES ', 1)[1])}"
     if match := re.search(r"^WITH locked AS \(SELECT .*? WHERE \w+\.id IN \((.*?)\) ORDER BY .*? UPDATE (\w+)", text):
         ids = len(re.findall(r"\$\d+::UUID|'1e0000", match.group(1)))
         return f"UPDATE {match.group(2)} locking {ids}"
     if match := re.search(r"^UPDATE (\w+)", text):
         return f"UPDATE {match.group(1)}"
-    if match := re.search(r"^SELECT .*? FROM (\w+)", text):
-        return f"SELECT {match.group(1)}"
+    if match := re.search(r"^SELECT (.*?) FROM (\w+)", text):
+        return f"SELECT {match.group(2)} ({len(match.group(1).split(','))} columns)"
     return text.split(" ", 1)[0].upper()
 
 
@@ -515,32 +521,56 @@ def profile_command(server: Server, seconds: int, out: Path) -> list[str]:
     ]
 
 
-def summarize_profile(raw: Path, top: int = 30) -> str:
-    """Inclusive and self share of samples per function, from py-spy's collapsed stacks."""
+PACKAGES = {
+    "sqlalchemy": "SQLAlchemy",
+    "asyncpg": "asyncpg",
+    "oms_api": "oms_api (app code)",
+    "fastapi": "framework",
+    "starlette": "framework",
+    "uvicorn": "framework",
+    "pydantic": "pydantic",
+    "json": "json",
+    "asyncio": "asyncio",
+}
+
+
+def summarize_profile(raw: Path, top: int = 25) -> str:
+    """Where the workers' samples go: self time by package, app functions (inclusive), hottest functions.
+
+    SQLAlchemy runs statements in greenlets, which py-spy shows as stacks of their own (rooted at
+    ``Session.execute``), so the inclusive share of an app function leaves out most of its SQL.
+    """
     inclusive: Counter[str] = Counter()
     own: Counter[str] = Counter()
+    packages: Counter[str] = Counter()
     total = 0
     for line in raw.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
         if not stack or not count.isdigit():
             continue
         samples = int(count)
-        stack = re.sub(r'^process \d+:"[^"]*";?', "", stack)  # py-spy --subprocesses: the command line
+        stack = re.sub(r'^(process \d+:"[^"]*";?)+', "", stack)  # py-spy --subprocesses: master, then worker
         frames = [f for f in stack.split(";") if f]
         if not frames:
             continue
         total += samples
         for frame in set(frames):
             inclusive[_frame(frame)] += samples
-        own[_frame(frames[-1])] += samples
+        leaf = _frame(frames[-1])
+        own[leaf] += samples
+        packages[next((v for k, v in PACKAGES.items() if f"({k}" in leaf or f"/{k}" in leaf), "other")] += samples
     if not total:
         return "no samples"
-    lines = [f"{total} samples over the workers; inclusive share (self share) per function:"]
-    for name, samples in inclusive.most_common(top):
-        lines.append(f"  {100 * samples / total:5.1f}% ({100 * own[name] / total:4.1f}%)  {name}")
-    lines.append("top self time:")
-    for name, samples in own.most_common(15):
-        lines.append(f"  {100 * samples / total:5.1f}%  {name}")
+
+    def share(samples: int) -> str:
+        return f"{100 * samples / total:5.1f}%"
+
+    lines = [f"{total} samples in the workers. Self time by package:"]
+    lines += [f"  {share(n)}  {name}" for name, n in packages.most_common()]
+    lines.append("app functions, inclusive (their SQL mostly runs in separate greenlet stacks, see above):")
+    lines += [f"  {share(n)}  {name}" for name, n in inclusive.most_common() if "(oms_api" in name][:top]
+    lines.append("hottest functions (self):")
+    lines += [f"  {share(n)}  {name}" for name, n in own.most_common(15)]
     return "\n".join(lines)
 
 
@@ -593,7 +623,7 @@ def run_pgbench(conninfo: str, seeded: Seeded, clients: int, jobs: int, duration
         "latency_avg_ms": float(latency.group(1)) if latency else None,
         "failed": int(failed.group(1)) if failed else 0,
         "output": done.stdout,
-        "command": " ".join([*command[:-1], conninfo]),
+        "command": " ".join([*command[:-1], make_url(conninfo).render_as_string(hide_password=True)]),
     }
 
 
@@ -691,7 +721,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(
         f"CPU per order: API workers {load['worker_cpu_ms_per_order']:.2f} ms "
-        f"(per worker, s: {load['worker_cpu_s']}), PostgreSQL backends {load['postgres_cpu_ms_per_order']:.2f} ms"
+        f"(CPU s of each process under the master: {load['worker_cpu_s']}), "
+        f"PostgreSQL backends {load['postgres_cpu_ms_per_order']:.2f} ms"
     )
     if problems:
         print(f"server log: {len(problems)} error lines, first: {problems[0][:300]}")

@@ -19,6 +19,7 @@ from oms_api.kit.openapi import build_openapi
 from oms_api.kit.problems import install_problem_handlers
 from oms_api.routers import all_routers, api_routes
 from oms_api.settings import Settings, get_settings
+from oms_api.webhooks.openapi import register as register_webhooks
 
 TAGS = [
     {"name": "catalog", "description": "SKUs: what can be sold, with barcodes, weights and sizes"},
@@ -27,6 +28,14 @@ TAGS = [
     {"name": "customers", "description": "Customers with addresses, tags and their orders"},
     {"name": "channels", "description": "Sales channels: web, marketplace, pos, phone…"},
     {"name": "orders", "description": "Order placement with stock reservation, lifecycle and history"},
+    {"name": "carts", "description": "Carts that hold their stock until checkout, expiry or abandonment"},
+    {"name": "webhooks", "description": "Signed event delivery to partners: endpoints, deliveries, the catalogue"},
+    {"name": "integrations", "description": "Storefront orders in: Shopify and WooCommerce webhooks, inbound events"},
+    {"name": "fulfilment", "description": "Shipments per warehouse: lifecycle, rates, tracking; delivery promises"},
+    {"name": "carriers", "description": "Carriers and services with rate tables (zones, weight brackets, cut-offs)"},
+    {"name": "picking", "description": "Warehouse zones, bins and SKU bins; pick lists (single, batch, zone, wave)"},
+    {"name": "packing", "description": "Standard boxes, 3-D box selection, packages and pack verification by scan"},
+    {"name": "documents", "description": "Shipping labels (PDF and ZPL), packing slips and receipts"},
     {"name": "health", "description": "Liveness, readiness and metrics"},
 ]
 
@@ -80,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def openapi() -> dict[str, Any]:
         return build_openapi(app, api_routes(routers))
 
+    register_webhooks(app)
     app.openapi = openapi  # type: ignore[method-assign]
     return app
 

@@ -1,4 +1,4 @@
-"""``oms-api``: serve, migrate, manage API keys, export the OpenAPI document, purge, seed demo data.
+"""``oms-api``: serve, run the worker, migrate, manage API keys, export the OpenAPI document, purge, seed demo data.
 
 Every command reads its settings from the environment (``OMS_DATABASE_URL`` …). Exit codes: 0 done,
 1 failed (or ``openapi --check`` found a difference), 2 unusable arguments.
@@ -64,7 +64,19 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="listen address (default: OMS_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="listen port (default: OMS_PORT or 8000)")
     serve.add_argument("--workers", type=_positive, default=1, help="worker processes (default: 1)")
+    serve.add_argument(
+        "--with-worker",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="also run the background worker in this process (default: OMS_SERVE_WITH_WORKER, else yes on SQLite)",
+    )
     serve.set_defaults(handler=cmd_serve)
+
+    worker = commands.add_parser("worker", help="run the background worker: webhook delivery and scheduled jobs")
+    worker.add_argument(
+        "--metrics-port", type=int, help="serve Prometheus metrics on this port (default: OMS_WORKER_METRICS_PORT)"
+    )
+    worker.set_defaults(handler=cmd_worker)
 
     migrate = commands.add_parser("migrate", help="apply (or undo) database migrations")
     target = migrate.add_mutually_exclusive_group()
@@ -164,12 +176,31 @@ def with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]
 # --- serve / migrate ------------------------------------------------------------------------------
 
 
+def should_embed_worker(settings: Settings, requested: bool | None, processes: int) -> bool:
+    """``--with-worker`` if given, else ``OMS_SERVE_WITH_WORKER``, else yes on SQLite with one process."""
+    if requested is not None:
+        return requested
+    if settings.serve_with_worker is not None:
+        return settings.serve_with_worker and processes == 1
+    return is_sqlite(settings.database_url) and processes == 1
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    embed = should_embed_worker(settings, args.with_worker, args.workers)
+    if embed and args.workers > 1:
+        print(
+            "oms-api: --with-worker runs with one process; run `oms-api worker` beside `serve --workers N`",
+            file=sys.stderr,
+        )
+        return 2
     if should_auto_migrate(settings):
         migrations.upgrade(settings.database_url)
     _prepare_metrics_dir(args.workers)
+    if embed:
+        asyncio.run(_serve_with_worker(settings, args.host or settings.host, args.port or settings.port))
+        return 0
     uvicorn.run(
         "oms_api.asgi:app",
         host=args.host or settings.host,
@@ -179,6 +210,54 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         access_log=False,  # RequestContextMiddleware logs every request, with its id
         log_level=settings.log_level.lower(),
     )
+    return 0
+
+
+async def _serve_with_worker(settings: Settings, host: str, port: int) -> None:
+    """uvicorn and one worker in one event loop (the embedded default: a single command, a working system).
+
+    uvicorn takes SIGTERM/SIGINT while it serves and raises them again once it has stopped; the handler set
+    here receives them then and stops the worker gracefully too.
+    """
+    import signal
+
+    import uvicorn
+
+    from oms_api.app import create_app
+    from oms_api.worker.runner import Worker
+
+    config = uvicorn.Config(
+        create_app(settings),
+        host=host,
+        port=port,
+        proxy_headers=True,
+        access_log=False,
+        log_level=settings.log_level.lower(),
+    )
+    server = uvicorn.Server(config)
+    worker = Worker(settings)
+    previous = {sig: signal.signal(sig, lambda *_: worker.request_stop()) for sig in (signal.SIGTERM, signal.SIGINT)}
+    task = asyncio.create_task(worker.run())
+    try:
+        await server.serve()
+    finally:
+        worker.request_stop()
+        await task
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    from oms_api.kit.logging import configure_logging
+    from oms_api.worker.runner import run_worker
+
+    configure_logging(settings.log_level, settings.log_json)
+    port = args.metrics_port or settings.worker_metrics_port
+    if port:
+        from prometheus_client import start_http_server
+
+        start_http_server(port, addr=settings.host)
+    asyncio.run(run_worker(settings))
     return 0
 
 

@@ -2,7 +2,7 @@
 
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -31,6 +31,71 @@ class Settings(BaseSettings):
     )
     db_retry_attempts: int = Field(3, ge=1, description="Tries for a request hit by a deadlock/serialization error")
     max_split_warehouses: int = Field(3, ge=1, description="Most warehouses one order is split across")
+    easypost_webhook_secret: str | None = Field(
+        None, description="Secret of the EasyPost webhook (X-Hmac-Signature); unset: its deliveries are refused"
+    )
+    # --- webhooks and the worker (issue 3) ---
+    webhooks_allow_private_networks: bool = Field(
+        False, description="Let webhook URLs reach private, loopback and link-local addresses (tests, on-premises)"
+    )
+    webhooks_secret_overlap_hours: int = Field(
+        24, ge=0, le=720, description="After a secret rotation, how long the old secret still signs deliveries"
+    )
+    webhooks_timeout_seconds: float = Field(15.0, gt=0, le=120, description="Time limit of one delivery attempt")
+    webhooks_retry_schedule: str = Field(
+        "5s,30s,2m,10m,30m,1h,3h,6h,12h,24h,24h",
+        description="Waits between delivery attempts (s, m, h, d); a delivery fails after the last one",
+    )
+    webhooks_retry_jitter: float = Field(0.2, ge=0, le=1, description="Random spread of each wait (0.2: +/-20 %)")
+    webhooks_retry_after_max_seconds: int = Field(
+        86_400, ge=1, description="Longest Retry-After (on 429/503) that is honoured as given"
+    )
+    webhooks_disable_after_failures: int = Field(
+        5, ge=1, description="Failed deliveries in a row (every retry spent, no success between) disabling an endpoint"
+    )
+    webhooks_concurrency: int = Field(32, ge=1, le=1000, description="Deliveries one worker sends at once")
+    webhooks_claim_lease_seconds: float = Field(
+        60.0, gt=0, description="A worker's claim on a delivery expires after this (another worker takes it over)"
+    )
+    webhooks_replay_max_events: int = Field(100_000, ge=1, description="Most events one replay request re-queues")
+    webhooks_retention_days: int = Field(
+        30, ge=1, description="Finished deliveries and their attempts are deleted after this many days"
+    )
+    worker_poll_interval_seconds: float = Field(
+        0.5, gt=0, le=60, description="How often an idle worker looks for new events and due deliveries"
+    )
+    worker_fanout_batch: int = Field(500, ge=1, le=10_000, description="Events turned into deliveries per step")
+    worker_shutdown_grace_seconds: float = Field(
+        30.0, ge=0, description="On SIGTERM, how long in-flight deliveries may finish before their claims are released"
+    )
+    worker_job_lease_seconds: float = Field(
+        300.0, gt=0, description="A scheduled job's claim expires after this (a killed worker's job runs again)"
+    )
+    worker_metrics_port: int | None = Field(
+        None, ge=1, le=65535, description="Serve the worker's Prometheus metrics on this port (`oms-api worker`)"
+    )
+    serve_with_worker: bool | None = Field(
+        None, description="Run a worker inside `serve` (default: yes on SQLite with one process, no on PostgreSQL)"
+    )
+    job_idempotency_purge_seconds: int = Field(3600, ge=1, description="Interval of the idempotency-key purge job")
+    job_cart_expiry_seconds: int = Field(15, ge=1, description="Interval of the cart expiry job")
+    job_intake_seconds: int = Field(2, ge=1, description="Interval of the storefront intake processing job")
+    job_webhooks_purge_seconds: int = Field(3600, ge=1, description="Interval of the delivery retention purge job")
+
+    @field_validator("webhooks_retry_schedule")
+    @classmethod
+    def _schedule(cls, value: str) -> str:
+        from oms_api.webhooks.domain import parse_schedule
+
+        parse_schedule(value)  # raises ValueError with a readable message
+        return value
+
+    @property
+    def retry_schedule(self) -> tuple[float, ...]:
+        """``webhooks_retry_schedule`` in seconds."""
+        from oms_api.webhooks.domain import parse_schedule
+
+        return parse_schedule(self.webhooks_retry_schedule)
 
 
 @lru_cache

@@ -2,6 +2,11 @@
 
 A route that forgets its ``require``/``write_access`` dependency would silently be public; walking the
 router table (instead of listing routes by hand) makes a new route fail here until it declares a scope.
+
+The one exception is a route a platform calls (a storefront's or a carrier's webhook): the platform holds no
+API key, it signs the body. Such a route says so with the ``x-signed-by-platform`` OpenAPI extension, and is
+held to that instead: it demands no scope, documents its 401, and an API key, even an admin one, does not
+let an unsigned request in.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import httpx
 import pytest
 from fastapi.routing import APIRoute
 
+from oms_api.integrations.base import SIGNED_BY_PLATFORM
 from oms_api.kit.auth import Scope
 from oms_api.kit.errors import PROBLEM_MEDIA_TYPE
 from oms_api.kit.openapi import route_scopes
@@ -21,8 +27,16 @@ from oms_api.routers import all_routers, api_routes
 from tests.conftest import KeyMaker
 from tests.contract.conftest import Service
 
-V1_ROUTES = [route for route in api_routes(all_routers()) if route.path.startswith("/v1")]
+
+def signed_by_platform(route: APIRoute) -> bool:
+    return bool((route.openapi_extra or {}).get(SIGNED_BY_PLATFORM))
+
+
+ALL_V1_ROUTES = [route for route in api_routes(all_routers()) if route.path.startswith("/v1")]
+V1_ROUTES = [route for route in ALL_V1_ROUTES if not signed_by_platform(route)]
+SIGNED_ROUTES = [route for route in ALL_V1_ROUTES if signed_by_platform(route)]
 CASES = [(route, method) for route in V1_ROUTES for method in sorted(route.methods or ())]
+SIGNED_CASES = [(route, method) for route in SIGNED_ROUTES for method in sorted(route.methods or ())]
 BODY_METHODS = {"POST", "PATCH", "PUT"}
 
 
@@ -78,6 +92,24 @@ def test_every_v1_route_declares_a_scope_and_runs_in_a_transaction(route: APIRou
     assert scopes, f"{route.path} declares no scope: add `require(Scope.X)` or `write_access(Scope.X)`"
     assert set(scopes) <= {s.value for s in Scope}
     assert isinstance(route, OmsRoute), f"{route.path}: set route_class=OmsRoute on its router"
+
+
+@pytest.mark.parametrize("route", SIGNED_ROUTES, ids=lambda r: f"{','.join(sorted(r.methods or ()))} {r.path}")
+def test_a_platform_signed_route_demands_no_scope_and_documents_its_401(route: APIRoute) -> None:
+    assert not route_scopes(route), f"{route.path} is signed by its platform: an API key scope would lock it out"
+    assert isinstance(route, OmsRoute), f"{route.path}: set route_class=OmsRoute on its router"
+    assert 401 in route.responses, f"{route.path} must document the 401 a bad signature gets"
+
+
+@pytest.mark.parametrize(("route", "method"), SIGNED_CASES, ids=[_case_id(c) for c in SIGNED_CASES])
+async def test_an_api_key_does_not_let_an_unsigned_request_into_a_platform_signed_route(
+    walk_client: httpx.AsyncClient, service: Service, route: APIRoute, method: str
+) -> None:
+    for key in (None, service.keys[Scope.ADMIN.value]):
+        response = await _call(walk_client, route, method, key)
+        assert not response.is_success, f"{method} {route.path} accepted an unsigned request: {response.text}"
+        assert response.status_code < 500 or response.status_code == 503, response.text
+        assert response.headers["content-type"] == PROBLEM_MEDIA_TYPE
 
 
 @pytest.mark.parametrize(("route", "method"), CASES, ids=[_case_id(c) for c in CASES])

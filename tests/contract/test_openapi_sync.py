@@ -1,7 +1,10 @@
 """The committed ``openapi/openapi.json`` is the app's spec, and the spec keeps the house rules.
 
 SDKs and client teams build from the committed file, so it must never drift from the code, and every
-operation must describe its errors (problem+json), its scope and its idempotency support.
+operation must describe its errors (problem+json), its scope and its idempotency support. Operations a
+platform calls and signs (``x-signed-by-platform``: storefront and carrier webhooks) hold no API key, so
+they need no scope (nor its 403) and no Idempotency-Key (the platform's delivery id dedupes them); they must
+still document the 401 a bad signature gets.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from oms_api.integrations.base import SIGNED_BY_PLATFORM
 from oms_api.kit.errors import PROBLEM_MEDIA_TYPE
 from tests.contract.conftest import REGENERATE_HINT, SPEC_PATH, committed_spec, live_spec_json
 
@@ -78,7 +82,7 @@ def test_every_v1_operation_declares_401_403_and_422_as_problems(spec: dict[str,
     for path, method, op in operations(spec):
         if not path.startswith("/v1"):
             continue
-        for status in ("401", "403", "422"):
+        for status in ("401", "422") if op.get(SIGNED_BY_PLATFORM) else ("401", "403", "422"):
             response = op["responses"].get(status)
             assert response is not None, f"{method.upper()} {path} does not declare {status}"
             assert PROBLEM_MEDIA_TYPE in response.get("content", {}), f"{method.upper()} {path} {status}"
@@ -98,14 +102,21 @@ def test_every_error_response_is_a_problem_document(spec: dict[str, Any]) -> Non
 
 def test_every_v1_operation_requires_a_scope_and_bearer_auth(spec: dict[str, Any]) -> None:
     for path, method, op in operations(spec):
-        if path.startswith("/v1"):
+        if path.startswith("/v1") and not op.get(SIGNED_BY_PLATFORM):
             assert op.get("x-required-scopes"), f"{method.upper()} {path} requires no scope"
             assert op.get("security"), f"{method.upper()} {path} declares no security requirement"
 
 
+def test_platform_signed_operations_require_no_api_key_scope(spec: dict[str, Any]) -> None:
+    for path, method, op in operations(spec):
+        if op.get(SIGNED_BY_PLATFORM):
+            assert isinstance(op[SIGNED_BY_PLATFORM], str), f"{method.upper()} {path}: name the signing platform"
+            assert not op.get("x-required-scopes"), f"{method.upper()} {path}: a platform holds no API key"
+
+
 def test_v1_posts_accept_an_idempotency_key(spec: dict[str, Any]) -> None:
     for path, method, op in operations(spec):
-        if path.startswith("/v1") and method == "post":
+        if path.startswith("/v1") and method == "post" and not op.get(SIGNED_BY_PLATFORM):
             headers = {p["name"].lower() for p in op.get("parameters", []) if p.get("in") == "header"}
             assert "idempotency-key" in headers, f"POST {path} does not accept Idempotency-Key"
 

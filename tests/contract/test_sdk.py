@@ -44,9 +44,23 @@ def _generator() -> str:
 def sdk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
     """The SDK generated from openapi/openapi.json, imported as a package."""
     root = tmp_path_factory.mktemp("sdk")
+    # Documents are PDFs: integrators map them to bytes, as the README shows.
+    config = root / "sdk-config.yaml"
+    config.write_text("content_type_overrides:\n  application/pdf: application/octet-stream\n")
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     result = subprocess.run(
-        [_generator(), "generate", "--path", str(SPEC_PATH), "--output-path", str(root / PACKAGE), "--meta", "none"],
+        [
+            _generator(),
+            "generate",
+            "--path",
+            str(SPEC_PATH),
+            "--output-path",
+            str(root / PACKAGE),
+            "--meta",
+            "none",
+            "--config",
+            str(config),
+        ],
         capture_output=True,
         text=True,
         env=env,

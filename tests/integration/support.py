@@ -27,7 +27,7 @@ from oms_api.catalog.models import Sku
 from oms_api.kit.db import create_engine, session_factory
 from oms_api.stock.models import StockLevel
 
-STARTUP_SECONDS = 30.0
+STARTUP_SECONDS = 60.0
 STOP_SECONDS = 10.0
 REQUEST_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 AnySelect = Select[*tuple[Any, ...]]
@@ -212,7 +212,7 @@ async def _one(label: str, call: Call, gate: asyncio.Event) -> Outcome:
     return Outcome(label, response.status_code, body, dict(response.headers))
 
 
-async def fire(calls: Sequence[tuple[str, Call]], *, within: float = 45.0) -> list[Outcome]:
+async def fire(calls: Sequence[tuple[str, Call]], *, within: float = 90.0) -> list[Outcome]:
     """Run every call at the same moment (all wait on one gate) and collect the outcomes in order."""
     gate = asyncio.Event()
     async with asyncio.timeout(within):

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-from sqlalchemy import String
+from typing import Any
+
+from sqlalchemy import JSON, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from oms_api.kit.db import Base, IdMixin, TimestampMixin, VersionMixin
+
+SOURCING_DEFAULTS: dict[str, Any] = {
+    "strategy": "nearest",
+    "allowed_warehouses": [],
+    "max_splits": None,
+    "allow_partial_shipment": True,
+}
+"""A channel's sourcing policy until it sets one: nearest warehouse, any warehouse, the service's split limit."""
 
 
 class Channel(IdMixin, VersionMixin, TimestampMixin, Base):
@@ -16,3 +26,26 @@ class Channel(IdMixin, VersionMixin, TimestampMixin, Base):
     type: Mapped[str] = mapped_column(String(32))
     default_currency: Mapped[str] = mapped_column(String(3))
     active: Mapped[bool] = mapped_column(default=True)
+    integration_secrets: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON, default=None, doc='Per storefront integration, e.g. {"shopify": {"webhook_secret": "…"}}; never returned'
+    )
+    cart_ttl_minutes: Mapped[int] = mapped_column(
+        default=30, server_default="30", doc="How long a cart of this channel holds its stock"
+    )
+    shipping_choice: Mapped[str] = mapped_column(
+        String(32), default="cheapest", server_default="cheapest", doc="How a shipment's carrier service is chosen"
+    )
+    sourcing_policy: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON, default=None, doc="Sourcing policy fields set for this channel (the rest take their defaults)"
+    )
+
+    @property
+    def sourcing(self) -> dict[str, Any]:
+        """The channel's sourcing policy with defaults filled in (see allocation.domain.Strategy)."""
+        return {**SOURCING_DEFAULTS, **(self.sourcing_policy or {})}
+
+    @property
+    def configured_integrations(self) -> list[str]:
+        """The integrations that have a webhook secret (what the API shows instead of the secrets)."""
+        secrets = self.integration_secrets or {}
+        return sorted(name for name, config in secrets.items() if config and config.get("webhook_secret"))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oms_api.channels import repository
@@ -9,7 +12,7 @@ from oms_api.channels.models import Channel
 from oms_api.channels.schemas import ChannelCreate, ChannelUpdate
 from oms_api.kit import outbox
 from oms_api.kit.auth import Principal
-from oms_api.kit.errors import Conflict, NotFound
+from oms_api.kit.errors import Conflict, NotFound, field_error
 from oms_api.kit.etags import check_if_match
 from oms_api.kit.pagination import PageParams, Slice
 
@@ -23,6 +26,10 @@ def snapshot(channel: Channel) -> dict[str, object]:
         "type": channel.type,
         "default_currency": channel.default_currency,
         "active": channel.active,
+        "cart_ttl_minutes": channel.cart_ttl_minutes,
+        "configured_integrations": channel.configured_integrations,
+        "sourcing": channel.sourcing,
+        "shipping_choice": channel.shipping_choice,
         "version": channel.version,
     }
 
@@ -32,6 +39,14 @@ async def get_channel(session: AsyncSession, ref: str) -> Channel:
     channel = await repository.get_by_ref(session, ref)
     if channel is None:
         raise NotFound(f"No channel {ref!r}", code="channel_not_found")
+    return channel
+
+
+async def channel_by_id(session: AsyncSession, channel_id: uuid.UUID) -> Channel:
+    """The channel with this id, from the session when already loaded (no query on placement's hot path)."""
+    channel = await session.get(Channel, channel_id)
+    if channel is None:
+        raise NotFound(f"No channel {channel_id}", code="channel_not_found")
     return channel
 
 
@@ -45,7 +60,11 @@ async def create_channel(session: AsyncSession, actor: Principal, data: ChannelC
     existing = await repository.get_by_code(session, data.code)
     if existing is not None:
         raise _duplicate(existing)
-    channel = Channel(**data.model_dump())
+    channel = Channel(
+        **data.model_dump(exclude={"integrations", "sourcing"}),
+        integration_secrets=_with_secrets(None, data.model_dump(exclude_unset=True).get("integrations") or {}),
+        sourcing_policy=await _with_sourcing(session, None, data.model_dump(exclude_unset=True).get("sourcing")),
+    )
     if not await repository.insert(session, channel):
         winner = await repository.get_by_code(session, data.code)
         if winner is None:  # not the unique code after all: let it surface
@@ -60,7 +79,14 @@ async def update_channel(
 ) -> Channel:
     channel = await get_channel(session, ref)
     check_if_match(if_match, channel.version)
-    changes = {k: v for k, v in data.model_dump(exclude_unset=True).items() if getattr(channel, k) != v}
+    given = data.model_dump(exclude_unset=True)
+    secrets = _with_secrets(channel.integration_secrets, given.pop("integrations", None) or {})
+    sourcing = await _with_sourcing(session, channel.sourcing_policy, given.pop("sourcing", None))
+    changes = {k: v for k, v in given.items() if getattr(channel, k) != v}
+    if secrets != channel.integration_secrets:
+        changes["integration_secrets"] = secrets
+    if sourcing != channel.sourcing_policy:
+        changes["sourcing_policy"] = sourcing
     if not changes:
         return channel
     for field, value in changes.items():
@@ -69,6 +95,55 @@ async def update_channel(
     await session.flush()
     outbox.record(session, "channel.updated", "channel", channel.id, snapshot(channel), actor=actor.actor)
     return channel
+
+
+def _with_secrets(current: dict[str, Any] | None, given: dict[str, Any]) -> dict[str, Any] | None:
+    """``current`` with the integrations named in ``given`` replaced (or removed where given as null)."""
+    merged = dict(current or {})
+    for name, config in given.items():
+        if config is None:
+            merged.pop(name, None)
+        else:
+            merged[name] = config
+    return merged or None
+
+
+async def _with_sourcing(
+    session: AsyncSession, current: dict[str, Any] | None, given: dict[str, Any] | None
+) -> dict[str, Any] | None:
+    """``current`` with the sourcing fields in ``given`` replaced (a null resets one to its default).
+
+    Allowed warehouses must exist (422 ``unknown_warehouse``): a typo would silently stop all sourcing.
+    """
+    merged = dict(current or {})
+    for name, value in (given or {}).items():
+        if value is None:
+            merged.pop(name, None)
+        else:
+            merged[name] = value
+    codes = merged.get("allowed_warehouses")
+    if codes:
+        from oms_api.stock import warehouses  # a service of another context, imported where used
+
+        for i, code in enumerate(codes):
+            try:
+                found = await warehouses.get_warehouse(session, code)
+            except NotFound as exc:
+                raise field_error(
+                    f"/body/sourcing/allowed_warehouses/{i}", f"no warehouse {code!r}", "unknown_warehouse"
+                ) from exc
+            codes[i] = found.code  # an id names the same warehouse as its code; policies keep codes
+        merged["allowed_warehouses"] = sorted(set(codes))
+    if "strategy" in merged:
+        merged["strategy"] = str(merged["strategy"])
+    return merged or None
+
+
+def webhook_secret(channel: Channel, integration: str) -> str | None:
+    """The secret ``integration`` (``shopify``, ``woocommerce``) signs this channel's webhooks with, if set."""
+    config = (channel.integration_secrets or {}).get(integration) or {}
+    secret = config.get("webhook_secret")
+    return secret if isinstance(secret, str) and secret else None
 
 
 async def list_channels(

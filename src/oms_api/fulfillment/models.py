@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from oms_api.kit.clock import utcnow
@@ -35,6 +35,9 @@ class Shipment(IdMixin, VersionMixin, TimestampMixin, Base):
     status_reason: Mapped[str | None] = mapped_column(String(500))
     shipped_at: Mapped[datetime | None]
     delivered_at: Mapped[datetime | None]
+    shipping_choice: Mapped[str | None] = mapped_column(
+        String(32), default=None, doc="How the carrier service was chosen: cheapest, fastest, … or by hand"
+    )
 
 
 class ShipmentLine(IdMixin, Base):
@@ -77,3 +80,40 @@ class PackageItem(IdMixin, Base):
     shipment_line_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("shipment_lines.id"))
     quantity: Mapped[int]
     scanned_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TrackingEvent(IdMixin, Base):
+    """One step of a shipment's journey, told by the carrier (webhook) or by a person (manual update)."""
+
+    __tablename__ = "tracking_events"
+    __table_args__ = (Index("ix_tracking_events_shipment", "shipment_id", "occurred_at"),)
+
+    shipment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("shipments.id"))
+    package_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("packages.id"), default=None)
+    tracking_number: Mapped[str | None] = mapped_column(String(64), default=None)
+    source: Mapped[str] = mapped_column(String(32), doc="manual or the carrier integration (easypost)")
+    carrier_status: Mapped[str] = mapped_column(String(64), doc="The status as the source said it")
+    status: Mapped[str | None] = mapped_column(String(32), doc="The shipment status it maps to, if any")
+    applied: Mapped[bool] = mapped_column(default=False, doc="Whether it moved the shipment")
+    description: Mapped[str | None] = mapped_column(String(500), default=None)
+    location: Mapped[str | None] = mapped_column(String(200), default=None)
+    estimated_delivery_date: Mapped[date | None] = mapped_column(default=None)
+    occurred_at: Mapped[datetime]
+    actor: Mapped[str | None] = mapped_column(String(80), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CarrierInboundEvent(IdMixin, Base):
+    """A carrier webhook delivery, stored raw before it is applied; (source, external_id) dedupes retries."""
+
+    __tablename__ = "carrier_inbound_events"
+    __table_args__ = (UniqueConstraint("source", "external_id"),)
+
+    source: Mapped[str] = mapped_column(String(32))
+    external_id: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str | None] = mapped_column(String(64))
+    body: Mapped[str] = mapped_column(Text, doc="The raw body, exactly as received and signed")
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    processed_at: Mapped[datetime | None] = mapped_column(default=None)
+    outcome: Mapped[str | None] = mapped_column(String(32), doc="applied, recorded, ignored or failed")
+    detail: Mapped[str | None] = mapped_column(String(500))

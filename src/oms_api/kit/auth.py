@@ -37,6 +37,10 @@ class Scope(StrEnum):
     ORDERS_READ = "orders:read"
     ORDERS_WRITE = "orders:write"
     ADMIN = "admin"
+    FULFILMENT_READ = "fulfilment:read"
+    FULFILMENT_WRITE = "fulfilment:write"
+    WEBHOOKS_READ = "webhooks:read"
+    WEBHOOKS_WRITE = "webhooks:write"
 
 
 class ApiKey(IdMixin, Base):
@@ -78,8 +82,8 @@ class Principal:
 _bearer = HTTPBearer(auto_error=False, description="An API key made with `oms-api api-keys create`")
 
 
-def get_session(request: Request) -> AsyncSession:
-    """The request's session, opened and committed by ``kit.routing.OmsRoute``."""
+async def get_session(request: Request) -> AsyncSession:
+    """The request's session, opened and committed by ``kit.routing.OmsRoute`` (async: no threadpool hop)."""
     session: AsyncSession = request.state.session
     return session
 

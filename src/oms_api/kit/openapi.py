@@ -49,6 +49,7 @@ def build_openapi(app: FastAPI, api_routes: list[APIRoute]) -> dict[str, Any]:
         version=app.version,
         description=app.description,
         routes=app.routes,
+        webhooks=app.webhooks.routes,
         tags=app.openapi_tags,
     )
     problem_ref = {"$ref": "#/components/schemas/Problem"}
@@ -78,6 +79,9 @@ def build_openapi(app: FastAPI, api_routes: list[APIRoute]) -> dict[str, Any]:
                 if status[0] in "45":
                     response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": problem_ref}}
                     response.setdefault("description", _DESCRIPTIONS.get(status, "Error"))
+    for item in schema.get("webhooks", {}).values():
+        for operation in item.values():  # what a partner's receiver answers to bad input is its own business
+            operation.get("responses", {}).pop("422", None)
     app.openapi_schema = schema
     return schema
 

@@ -34,6 +34,9 @@ class Order(IdMixin, VersionMixin, TimestampMixin, Base):
     status_reason: Mapped[str | None] = mapped_column(String(500))
     held_from: Mapped[str | None] = mapped_column(String(32), doc="Status to return to when a hold is released")
     placed_at: Mapped[datetime]
+    pickup_warehouse_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("warehouses.id"), default=None, doc="Click-and-collect: the customer collects the order here"
+    )
 
 
 class OrderLine(IdMixin, Base):
@@ -42,8 +45,10 @@ class OrderLine(IdMixin, Base):
 
     order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orders.id"), index=True)
     line_no: Mapped[int]
-    sku_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("skus.id"))
-    sku: Mapped[str] = mapped_column(String(64))
+    sku_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("skus.id"), doc="Null while the SKU the channel sent is unknown (the order is then on hold)"
+    )
+    sku: Mapped[str] = mapped_column(String(64), doc="The SKU code as the channel sent it")
     name: Mapped[str] = mapped_column(String(200))
     quantity: Mapped[int]
     unit_price_minor: Mapped[int] = mapped_column(BigInteger)

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oms_api.allocation import domain as allocation
+from oms_api.allocation import service as sourcing
 from oms_api.channels import service as channels
 from oms_api.channels.models import Channel
 from oms_api.customers import service as customers
@@ -33,6 +34,7 @@ from oms_api.orders.schemas import CustomerRef, Order, OrderCreate
 from oms_api.orders.views import order_view
 from oms_api.settings import Settings
 from oms_api.stock import reservations
+from oms_api.stock import service as stock_service
 from oms_api.stock.reservations import Hold, SkuStock
 
 REPLAN_ATTEMPTS = 3
@@ -112,6 +114,21 @@ def _out_of_stock(
     return Conflict(f"Not enough stock for: {listing}", code="out_of_stock", title="Out of stock", shortages=short)
 
 
+async def _pickup_warehouse(session: AsyncSession, body: OrderCreate) -> uuid.UUID | None:
+    """The active warehouse a click-and-collect order names (422 otherwise), or None."""
+    if body.pickup_warehouse is None:
+        return None
+    try:
+        warehouse = await stock_service.get_warehouse(session, body.pickup_warehouse)
+    except NotFound as exc:
+        raise field_error(
+            "/body/pickup_warehouse", f"no warehouse {body.pickup_warehouse!r}", "unknown_warehouse"
+        ) from exc
+    if not warehouse.active:
+        raise field_error("/body/pickup_warehouse", f"warehouse {warehouse.code!r} is not active", "warehouse_inactive")
+    return warehouse.id
+
+
 @dataclass
 class Draft:
     """A validated, priced order not yet written: what placement, checkout and intake share."""
@@ -134,6 +151,7 @@ async def draft_order(session: AsyncSession, actor: Principal, body: OrderCreate
     customer_id = await _customer_id(session, actor, body)
     stock = await reservations.load_candidates(session, [line.sku for line in body.lines])
     _check_skus(body, stock)
+    pickup_id = await _pickup_warehouse(session, body)
     now = utcnow()
     order = OrderRow(
         id=uuid7(),
@@ -159,6 +177,7 @@ async def draft_order(session: AsyncSession, actor: Principal, body: OrderCreate
         created_at=now,
         updated_at=now,
         version=1,
+        pickup_warehouse_id=pickup_id,
     )
     lines = [
         LineRow(
@@ -242,44 +261,22 @@ async def _reserve(
     stock: dict[str, SkuStock],
     settings: Settings,
 ) -> list[Hold]:
-    """Plan and reserve; if a concurrent order took stock in between, re-plan on fresh figures.
+    """Source the order with the allocation engine and reserve the plan, all or nothing.
 
-    The first reservation locks every candidate level of the order's SKUs, so the re-plan reads figures
-    that cannot move any more: a second shortfall only happens if a stock level appeared meanwhile.
+    The engine reads the shipping address (coordinates, else the offline geocoder) and the channel's sourcing
+    policy; it plans on stock levels row-locked in id order and re-plans on fresh figures if a stock level
+    appeared in between. The plan and its explanation are stored (``GET /v1/orders/{id}/allocation``).
     """
-    requests = [allocation.LineRequest(line.line_no, line.sku_id, line.quantity) for line in lines]
-    for attempt in range(REPLAN_ATTEMPTS):
-        if attempt:
-            stock = await reservations.load_candidates(session, [line.sku for line in lines])
-        by_sku = {s.sku_id: s.candidates for s in stock.values()}
-        plan = allocation.plan(requests, by_sku, settings.max_split_warehouses)
-        if not plan.complete:
-            raise _out_of_stock(body, stock, plan.shortages)
-        level = {(s.sku_id, c.warehouse_id): c for s in stock.values() for c in s.candidates}
-        by_no = {line.line_no: line for line in lines}
-        holds = [
-            Hold(
-                order_line_id=by_no[a.line_no].id,
-                level_id=level[(a.sku_id, a.warehouse_id)].level_id,
-                sku_id=a.sku_id,
-                sku=by_no[a.line_no].sku,
-                warehouse_id=a.warehouse_id,
-                warehouse=level[(a.sku_id, a.warehouse_id)].warehouse_code,
-                quantity=a.quantity,
-            )
-            for a in plan.allocations
-        ]
-        every_level = [c.level_id for s in stock.values() for c in s.candidates]
-        short = await reservations.reserve(
-            session, holds, order_id=order.id, reference=f"order:{order.id}", actor=actor.actor, lock=every_level
-        )
-        if not short:
-            return holds
-    stock = await reservations.load_candidates(session, [line.sku for line in lines])
-    final = allocation.plan(requests, {s.sku_id: s.candidates for s in stock.values()}, settings.max_split_warehouses)
-    raise _out_of_stock(
-        body, stock, final.shortages or tuple(allocation.Shortage(r.sku_id, r.quantity, 0) for r in requests)
+    channel = await channels.channel_by_id(session, order.channel_id)
+    to_source = [
+        sourcing.LineToSource(line.id, line.line_no, line.sku, stock[line.sku].sku_id, line.quantity) for line in lines
+    ]
+    sourced = await sourcing.source_and_reserve(
+        session, actor.actor, order, to_source, channel=channel, settings=settings, trigger="placement"
     )
+    if not sourced.plan.complete:
+        raise _out_of_stock(body, stock, sourced.plan.shortages)
+    return sourced.holds
 
 
 def _columns(row: Any) -> dict[str, Any]:

@@ -7,13 +7,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oms_api.kit.db_types import tag_pattern
 from oms_api.kit.outbox import Event
 from oms_api.kit.pagination import PageParams, Slice, make_slice
-from oms_api.kit.sql import upsert_insert
+from oms_api.kit.sql import insert_rows, upsert_insert
 from oms_api.orders.models import Order, OrderLine
 
 
@@ -29,7 +29,7 @@ async def insert_order(session: AsyncSession, values: dict[str, Any]) -> bool:
 
 
 async def insert_lines(session: AsyncSession, lines: Sequence[dict[str, Any]]) -> None:
-    await session.execute(insert(OrderLine).values(list(lines)))
+    await insert_rows(session, OrderLine, list(lines))
 
 
 async def find_id_by_external_ref(session: AsyncSession, channel_id: uuid.UUID, external_ref: str) -> uuid.UUID | None:

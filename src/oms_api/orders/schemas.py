@@ -56,6 +56,9 @@ class OrderCreate(StrictModel):
     shipping_tax: Money | None = None
     tags: Annotated[list[Tag], Field(max_length=20)] = Field(default_factory=list, examples=[["vip", "gift"]])
     notes: Text | None = None
+    pickup_warehouse: Code | None = Field(
+        None, description="Click-and-collect: the warehouse (code or id) where the customer collects the order"
+    )
 
 
 class OrderUpdate(StrictModel):
@@ -84,7 +87,7 @@ class OrderLine(OutModel):
     id: uuid.UUID
     line_no: int
     sku: str
-    sku_id: uuid.UUID
+    sku_id: uuid.UUID | None = Field(description="Null when the channel sent a SKU the catalogue lacks (order on hold)")
     name: str
     quantity: int
     unit_price: Money
@@ -123,6 +126,9 @@ class Order(OutModel):
     created_at: datetime
     updated_at: datetime
     version: int
+    pickup_warehouse_id: uuid.UUID | None = Field(
+        None, description="Click-and-collect: the warehouse where the customer collects the order"
+    )
 
 
 class OrderSummary(OutModel):

@@ -107,9 +107,30 @@ async def cancel_order(
     await reservations.release_for_order(
         session, order.id, reference=f"order:{order.id}", actor=actor.actor, reason=reason
     )
+    # Imported here: fulfilment calls into this module (lock_order, advance), so a top-level import would cycle.
+    import oms_api.fulfillment.shipments as shipments
+
+    await shipments.cancel_open_shipments(session, actor, order.id, reason)
     await session.flush()
     view = await view_of(session, order)
     record_transition(session, "order.cancelled", view, previous, OrderStatus.CANCELLED, actor, reason)
+    return view
+
+
+async def lock_order(session: AsyncSession, order_id: uuid.UUID) -> OrderRow:
+    """The order, row-locked until the transaction ends (fulfilment locks the order before its shipments)."""
+    return await _load(session, order_id, for_update=True)
+
+
+async def advance(
+    session: AsyncSession, actor: Principal, order: OrderRow, target: OrderStatus, reason: str | None = None
+) -> Order:
+    """Move a locked order one step of its lifecycle and record ``order.<target>`` (fulfilment drives
+    allocated, partially_shipped, shipped and delivered)."""
+    previous = _move(order, target)
+    await session.flush()
+    view = await view_of(session, order)
+    record_transition(session, f"order.{target.value}", view, previous, target, actor, reason)
     return view
 
 

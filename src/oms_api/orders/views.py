@@ -67,6 +67,7 @@ def order_view(
         created_at=order.created_at,
         updated_at=order.updated_at,
         version=order.version,
+        pickup_warehouse_id=order.pickup_warehouse_id,
     )
 
 

@@ -27,6 +27,9 @@ class Warehouse(IdMixin, VersionMixin, TimestampMixin, Base):
     longitude: Mapped[float | None] = mapped_column(Float)
     active: Mapped[bool] = mapped_column(default=True)
     priority: Mapped[int] = mapped_column(default=0)
+    serves_countries: Mapped[list[str] | None] = mapped_column(
+        JSON, default=None, doc="ISO country codes it ships to; null or empty: everywhere (sourcing's hard constraint)"
+    )
 
 
 class StockLevel(IdMixin, VersionMixin, Base):
@@ -69,7 +72,7 @@ class StockMovement(IdMixin, Base):
 
 
 class Reservation(IdMixin, Base):
-    """Stock held for an order line (or, later, a cart) at one warehouse."""
+    """Stock held for an order line, or for a cart (a hold, with ``cart_id`` and ``expires_at``), at one warehouse."""
 
     __tablename__ = "reservations"
     __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
@@ -79,6 +82,9 @@ class Reservation(IdMixin, Base):
     quantity: Mapped[int]
     order_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     order_line_id: Mapped[uuid.UUID | None]
+    cart_id: Mapped[uuid.UUID | None] = mapped_column(
+        index=True, doc="The cart holding this stock (a hold: expires at expires_at unless checked out)"
+    )
     status: Mapped[str] = mapped_column(String(16), default="active")  # active | released | fulfilled
     expires_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, insert, select, update
+from sqlalchemy import ColumnElement, and_, case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oms_api.allocation.domain import Candidate
@@ -25,6 +25,7 @@ from oms_api.catalog.models import Sku
 from oms_api.kit import outbox
 from oms_api.kit.clock import utcnow
 from oms_api.kit.ids import uuid7
+from oms_api.kit.sql import insert_rows
 from oms_api.stock.models import Reservation, StockLevel, StockMovement, Warehouse
 
 
@@ -139,22 +140,22 @@ async def reserve(
         return set(wanted) - set(raised)
     now = utcnow()
     names = {h.level_id: (h.sku, h.warehouse) for h in holds}
-    await session.execute(
-        insert(Reservation).values(
-            [
-                {
-                    "id": uuid7(),
-                    "sku_id": h.sku_id,
-                    "warehouse_id": h.warehouse_id,
-                    "quantity": h.quantity,
-                    "order_id": order_id,
-                    "order_line_id": h.order_line_id,
-                    "status": "active",
-                    "created_at": now,
-                }
-                for h in holds
-            ]
-        )
+    await insert_rows(
+        session,
+        Reservation,
+        [
+            {
+                "id": uuid7(),
+                "sku_id": h.sku_id,
+                "warehouse_id": h.warehouse_id,
+                "quantity": h.quantity,
+                "order_id": order_id,
+                "order_line_id": h.order_line_id,
+                "status": "active",
+                "created_at": now,
+            }
+            for h in holds
+        ],
     )
     await _write_ledger(session, rows, wanted, "reservation", names, reference, order_id, actor, now)
     return set()
@@ -227,28 +228,28 @@ async def _write_ledger(
     now: Any,
     reason: str | None = None,
 ) -> None:
-    await session.execute(
-        insert(StockMovement).values(
-            [
-                {
-                    "id": uuid7(),
-                    "sku_id": row.sku_id,
-                    "warehouse_id": row.warehouse_id,
-                    "type": kind,
-                    "on_hand_delta": 0,
-                    "reserved_delta": deltas[row.id],
-                    "on_hand_after": row.on_hand,
-                    "reserved_after": row.reserved,
-                    "reason": None,
-                    "reference": reference,
-                    "group_id": group_id,
-                    "note": reason,
-                    "actor": actor,
-                    "created_at": now,
-                }
-                for row in rows
-            ]
-        )
+    await insert_rows(
+        session,
+        StockMovement,
+        [
+            {
+                "id": uuid7(),
+                "sku_id": row.sku_id,
+                "warehouse_id": row.warehouse_id,
+                "type": kind,
+                "on_hand_delta": 0,
+                "reserved_delta": deltas[row.id],
+                "on_hand_after": row.on_hand,
+                "reserved_after": row.reserved,
+                "reason": None,
+                "reference": reference,
+                "group_id": group_id,
+                "note": reason,
+                "actor": actor,
+                "created_at": now,
+            }
+            for row in rows
+        ],
     )
     for row in rows:
         sku, warehouse = names[row.id]
@@ -290,3 +291,8 @@ async def allocations_for(session: AsyncSession, order_ids: Sequence[uuid.UUID])
         if row.order_line_id is not None:
             by_line[row.order_line_id].append(row)
     return by_line
+
+
+# Shared with ``stock.holds`` (cart holds), which follows the same locking order and ledger rules.
+shift_reserved = _shift_reserved
+write_ledger = _write_ledger

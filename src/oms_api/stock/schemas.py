@@ -18,13 +18,33 @@ from pydantic import (
     field_validator,
 )
 
-from oms_api.kit.schemas import MULTI_LINE, SINGLE_LINE, Address, Code, Name, OutModel, Page, StrictModel
+from oms_api.kit.schemas import (
+    MULTI_LINE,
+    SINGLE_LINE,
+    Address,
+    Code,
+    Name,
+    OutModel,
+    Page,
+    StrictModel,
+    check_country,
+)
 from oms_api.stock.domain import MAX_MOVEMENT_QUANTITY, AdjustmentReason
 
 Latitude = Annotated[float, Field(ge=-90, le=90, description="WGS 84 degrees; give longitude too")]
 Longitude = Annotated[float, Field(ge=-180, le=180, description="WGS 84 degrees; give latitude too")]
 Priority = Annotated[
     int, Field(ge=-1000, le=1000, description="Sourcing preference: higher is preferred when stock allows")
+]
+ServedCountry = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$"), AfterValidator(check_country)]
+ServesCountries = Annotated[
+    list[ServedCountry],
+    Field(
+        max_length=300,
+        description="ISO 3166-1 alpha-2 countries it ships to; empty: everywhere (others are not sourced here)",
+        examples=[["DE", "AT"]],
+    ),
+    AfterValidator(lambda codes: sorted(set(codes))),
 ]
 Ref = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=SINGLE_LINE), Field(description="Code or id")
@@ -75,6 +95,7 @@ class WarehouseCreate(StrictModel):
     longitude: Longitude | None = None
     active: bool = True
     priority: Priority = 0
+    serves_countries: ServesCountries = Field(default_factory=list)
 
 
 class WarehouseUpdate(StrictModel):
@@ -86,8 +107,9 @@ class WarehouseUpdate(StrictModel):
     longitude: Longitude | None = None
     active: bool | None = None
     priority: Priority | None = None
+    serves_countries: ServesCountries | None = None
 
-    @field_validator("name", "active", "priority")
+    @field_validator("name", "active", "priority", "serves_countries")
     @classmethod
     def _not_null(cls, value: Any) -> Any:
         return _refuse_null(value)
@@ -102,9 +124,15 @@ class Warehouse(OutModel):
     longitude: float | None
     active: bool
     priority: int
+    serves_countries: list[str] = Field(description="Countries it ships to; empty: everywhere")
     version: int
     created_at: datetime
     updated_at: datetime
+
+    @field_validator("serves_countries", mode="before")
+    @classmethod
+    def _everywhere(cls, value: Any) -> Any:
+        return value or []
 
 
 class WarehouseList(Page[Warehouse]):

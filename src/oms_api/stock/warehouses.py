@@ -28,6 +28,7 @@ def snapshot(warehouse: Warehouse) -> dict[str, Any]:
         "longitude": warehouse.longitude,
         "active": warehouse.active,
         "priority": warehouse.priority,
+        "serves_countries": warehouse.serves_countries or [],
         "version": warehouse.version,
     }
 

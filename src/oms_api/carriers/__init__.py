@@ -1,0 +1,1 @@
+"""Carriers, their services and rate tables, and delivery promises."""

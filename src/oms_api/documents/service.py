@@ -1,0 +1,165 @@
+"""Document use cases: gather what a label, a packing slip or a receipt shows, then draw it.
+
+Reads only: the order through the orders service, the warehouse through the stock service, and
+the shared shipment and package tables.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from oms_api.documents import domain, render
+from oms_api.fulfillment.models import Package, Shipment, ShipmentLine
+from oms_api.kit.errors import Conflict, NotFound
+from oms_api.kit.schemas import Address, Money
+from oms_api.orders import service as orders
+from oms_api.orders.schemas import Order
+from oms_api.stock import warehouses
+
+#: Characters Code 128 can encode (ASCII 0 to 127); a tracking number with others gets no barcode.
+_ASCII = frozenset(chr(i) for i in range(128))
+
+
+def _amount(money: Money) -> str:
+    return f"{money.amount} {money.currency}"
+
+
+def _address(address: Address | None) -> dict[str, Any] | None:
+    return address.model_dump(exclude_none=True) if address else None
+
+
+def _date(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d")
+
+
+async def _shipment(session: AsyncSession, shipment_id: uuid.UUID) -> Shipment:
+    shipment = await session.get(Shipment, shipment_id)
+    if shipment is None:
+        raise NotFound(f"No shipment {shipment_id}", code="shipment_not_found")
+    return shipment
+
+
+async def _ship_from(session: AsyncSession, warehouse_id: uuid.UUID) -> list[str]:
+    warehouse = await warehouses.get_warehouse(session, str(warehouse_id))
+    lines = domain.address_lines(warehouse.address)
+    return lines if lines and lines[0] == warehouse.name else [warehouse.name, *lines]
+
+
+async def shipping_label(session: AsyncSession, package_id: uuid.UUID) -> domain.Label:
+    """What the package's label says (409 ``no_tracking_number`` until the carrier gave one)."""
+    package = await session.get(Package, package_id)
+    if package is None:
+        raise NotFound(f"No package {package_id}", code="package_not_found")
+    if not package.tracking_number:
+        raise Conflict("The package has no tracking number yet", code="no_tracking_number")
+    if not set(package.tracking_number) <= _ASCII:
+        raise Conflict("The tracking number cannot be drawn as Code 128", code="tracking_number_not_encodable")
+    shipment = await _shipment(session, package.shipment_id)
+    order = await orders.get_order(session, shipment.order_id)
+    siblings = list(
+        (await session.execute(select(Package.id).where(Package.shipment_id == shipment.id).order_by(Package.id)))
+        .scalars()
+        .all()
+    )
+    return domain.Label(
+        tracking_number=package.tracking_number,
+        ship_from=await _ship_from(session, shipment.warehouse_id),
+        ship_to=domain.address_lines(_address(order.shipping_address)),
+        carrier=shipment.carrier_code,
+        service=shipment.service_code,
+        weight_g=package.weight_g,
+        package_number=siblings.index(package.id) + 1,
+        package_count=len(siblings),
+        reference=order.external_ref,
+    )
+
+
+async def label_pdf(session: AsyncSession, package_id: uuid.UUID) -> bytes:
+    return render.label_pdf(await shipping_label(session, package_id))
+
+
+async def label_zpl(session: AsyncSession, package_id: uuid.UUID) -> str:
+    return domain.zpl_label(await shipping_label(session, package_id))
+
+
+async def packing_slip(session: AsyncSession, shipment_id: uuid.UUID) -> domain.PackingSlip:
+    """What travels in the box: the shipment's units (less any short-picked), priced unless a gift."""
+    shipment = await _shipment(session, shipment_id)
+    order = await orders.get_order(session, shipment.order_id)
+    gift = domain.is_gift(order.tags)
+    by_line = {line.id: line for line in order.lines}
+    shipment_lines = (
+        (await session.execute(select(ShipmentLine).where(ShipmentLine.shipment_id == shipment.id))).scalars().all()
+    )
+    lines = []
+    for sl in sorted(shipment_lines, key=lambda each: by_line[each.order_line_id].line_no):
+        ordered = by_line[sl.order_line_id]
+        quantity = sl.quantity - sl.short_quantity
+        if quantity <= 0:
+            continue
+        unit = None if gift else _amount(ordered.unit_price)
+        total = None
+        if not gift:
+            total = _amount(_share(ordered.total, quantity, ordered.quantity))
+        lines.append(domain.SlipLine(ordered.sku, ordered.name, quantity, unit, total))
+    return domain.PackingSlip(
+        reference=order.external_ref,
+        placed_on=_date(order.placed_at),
+        ship_to=domain.address_lines(_address(order.shipping_address)),
+        ship_from=await _ship_from(session, shipment.warehouse_id),
+        lines=lines,
+        gift=gift,
+        gift_message=domain.gift_message(order.notes) if gift else None,
+        shipment_id=str(shipment.id),
+    )
+
+
+def _share(total: Money, quantity: int, of: int) -> Money:
+    """The part of a line total for ``quantity`` of its ``of`` units (exact when every unit ships)."""
+    if quantity == of:
+        return total
+    return Money.of(total.to_money().times(Decimal(quantity) / Decimal(of)))
+
+
+async def packing_slip_pdf(session: AsyncSession, shipment_id: uuid.UUID) -> bytes:
+    return render.packing_slip_pdf(await packing_slip(session, shipment_id))
+
+
+def receipt_of(order: Order) -> domain.Receipt:
+    totals = order.totals
+    return domain.Receipt(
+        reference=order.external_ref,
+        placed_on=_date(order.placed_at),
+        bill_to=domain.address_lines(_address(order.billing_address or order.shipping_address)),
+        lines=[
+            domain.ReceiptLine(
+                sku=line.sku,
+                name=line.name,
+                quantity=line.quantity,
+                unit_price=_amount(line.unit_price),
+                discount=_amount(line.discount),
+                tax=_amount(line.tax),
+                total=_amount(line.total),
+            )
+            for line in sorted(order.lines, key=lambda each: each.line_no)
+        ],
+        totals=[
+            ("Subtotal", _amount(totals.subtotal)),
+            ("Discounts", _amount(totals.discount_total)),
+            ("Shipping", _amount(totals.shipping_total)),
+            ("Tax", _amount(totals.tax_total)),
+            ("Total", _amount(totals.grand_total)),
+        ],
+        currency=order.currency,
+        status=order.status,
+    )
+
+
+async def receipt_pdf(session: AsyncSession, order_id: uuid.UUID) -> bytes:
+    return render.receipt_pdf(receipt_of(await orders.get_order(session, order_id)))

@@ -1,0 +1,34 @@
+"""Order event types (declared for the catalogue): ``data`` is the whole order after the step."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from oms_api.kit.event_types import declare
+from oms_api.orders.schemas import Order
+
+
+class OrderEventPayload(Order):
+    """The order as it stands after the step, and where it was before."""
+
+    previous_status: str | None = Field(description="The status before this step (none for order.created)")
+
+
+ORDER_CREATED = declare(
+    "order.created", "An order was placed (status pending, before its stock check).", OrderEventPayload
+)
+ORDER_CONFIRMED = declare(
+    "order.confirmed", "An order's stock is reserved for every line: it is confirmed.", OrderEventPayload
+)
+ORDER_CANCELLED = declare(
+    "order.cancelled", "An order was cancelled; its reserved stock went back to availability.", OrderEventPayload
+)
+ORDER_ON_HOLD = declare(
+    "order.on_hold", "An order was put on hold (status_reason says why); its stock stays reserved.", OrderEventPayload
+)
+ORDER_HOLD_RELEASED = declare(
+    "order.hold_released", "A held order resumed in the status it had before the hold.", OrderEventPayload
+)
+ORDER_UPDATED = declare(
+    "order.updated", "An order's addresses, tags or notes changed (status unchanged).", OrderEventPayload
+)

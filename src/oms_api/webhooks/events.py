@@ -1,0 +1,56 @@
+"""Webhook endpoint event types. ``data`` never holds the URL (it may carry tokens) nor any secret."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from oms_api.kit.event_types import declare
+from oms_api.webhooks.models import WebhookEndpoint
+
+
+class WebhookEndpointEventData(BaseModel):
+    id: uuid.UUID
+    description: str | None
+    event_types: list[str]
+    active: bool
+    disabled_reason: str | None = Field(description="Why it is disabled: 410 Gone, repeated failures or by hand")
+    consecutive_failures: int
+    version: int
+
+
+ENDPOINT_CREATED = declare("webhook_endpoint.created", "A webhook endpoint was registered.", WebhookEndpointEventData)
+ENDPOINT_UPDATED = declare(
+    "webhook_endpoint.updated",
+    "A webhook endpoint's URL, description or event types changed.",
+    WebhookEndpointEventData,
+)
+ENDPOINT_DELETED = declare("webhook_endpoint.deleted", "A webhook endpoint was deleted.", WebhookEndpointEventData)
+ENDPOINT_DISABLED = declare(
+    "webhook_endpoint.disabled",
+    "A webhook endpoint was disabled: by hand, because it answered 410 Gone, or because deliveries kept failing.",
+    WebhookEndpointEventData,
+)
+ENDPOINT_ENABLED = declare(
+    "webhook_endpoint.enabled", "A disabled webhook endpoint was enabled again.", WebhookEndpointEventData
+)
+ENDPOINT_SECRET_ROTATED = declare(
+    "webhook_endpoint.secret_rotated",
+    "A webhook endpoint's signing secret was rotated (the old one signs too until it expires).",
+    WebhookEndpointEventData,
+)
+
+
+def snapshot(endpoint: WebhookEndpoint) -> dict[str, Any]:
+    """The event payload of an endpoint."""
+    return {
+        "id": str(endpoint.id),
+        "description": endpoint.description,
+        "event_types": list(endpoint.event_types),
+        "active": endpoint.active,
+        "disabled_reason": endpoint.disabled_reason,
+        "consecutive_failures": endpoint.consecutive_failures,
+        "version": endpoint.version,
+    }
