@@ -254,3 +254,22 @@ async def test_an_unknown_order_is_404(api: httpx.AsyncClient) -> None:
     response = await api.get("/v1/orders/0190a0a0-0000-7000-8000-000000000000")
     assert response.status_code == 404
     assert response.json()["code"] == "order_not_found"
+
+
+async def test_an_absent_billing_address_is_stored_as_sql_null(
+    api: httpx.AsyncClient, shop: dict[str, Any], database_url: str
+) -> None:
+    from sqlalchemy import func, select
+
+    from oms_api.kit.db import create_engine, session_factory
+    from oms_api.orders.models import Order
+
+    order = (await api.post("/v1/orders", json=order_body(shop["channel"], [(shop["mug"], 1, "1.00")]))).json()
+    assert order["billing_address"] is None
+    engine = create_engine(database_url)
+    try:
+        async with session_factory(engine)() as session:
+            nulls = await session.scalar(select(func.count()).where(Order.billing_address.is_(None)))
+    finally:
+        await engine.dispose()
+    assert nulls == 1

@@ -22,7 +22,7 @@ class Warehouse(IdMixin, VersionMixin, TimestampMixin, Base):
 
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    address: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    address: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
     active: Mapped[bool] = mapped_column(default=True)
