@@ -298,3 +298,21 @@ def order_create(fields: dict[str, Any], skus: Sequence[str]) -> OrderCreate:
         raise MappingError(f"the order does not fit: {describe(exc)}") from exc
     lines = [line.model_copy(update={"sku": sku}) for line, sku in zip(order.lines, skus, strict=True)]
     return order.model_copy(update={"lines": lines})
+
+
+def intake_order(
+    fields: dict[str, Any],
+    lines: Sequence[tuple[dict[str, Any], str, str]],
+    problems: Sequence[str],
+    total: Any,
+    currency: str,
+    total_field: str,
+) -> IntakeOrder:
+    """The mapped order with its line titles, the problems found while mapping, and the storefront's own total
+    (``total`` from the payload field ``total_field``; intake holds the order when ours disagrees)."""
+    return IntakeOrder(
+        order=order_create(fields, [sku for _, sku, _ in lines]),
+        line_names=tuple(name for _, _, name in lines),
+        problems=tuple(problems),
+        expected_total=amount(total, currency, total_field) if total not in (None, "") else None,
+    )

@@ -94,14 +94,7 @@ def map_order(payload: dict[str, Any], channel: str, ref: str) -> IntakeOrder:
             ]
         ),
     }
-    order = base.order_create(fields, [sku for _, sku, _ in lines])
-    expected = payload.get("total_price")
-    return IntakeOrder(
-        order=order,
-        line_names=tuple(name for _, _, name in lines),
-        problems=tuple(problems),
-        expected_total=base.amount(expected, cur, "total_price") if expected not in (None, "") else None,
-    )
+    return base.intake_order(fields, lines, problems, payload.get("total_price"), cur, "total_price")
 
 
 def _lines(

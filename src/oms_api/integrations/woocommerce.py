@@ -102,14 +102,7 @@ def map_order(payload: dict[str, Any], channel: str, ref: str) -> IntakeOrder:
             ]
         ),
     }
-    order = base.order_create(fields, [sku for _, sku, _ in lines])
-    expected = payload.get("total")
-    return IntakeOrder(
-        order=order,
-        line_names=tuple(name for _, _, name in lines),
-        problems=tuple(problems),
-        expected_total=base.amount(expected, cur, "total") if expected not in (None, "") else None,
-    )
+    return base.intake_order(fields, lines, problems, payload.get("total"), cur, "total")
 
 
 def _line(n: int, item: dict[str, Any], cur: str) -> tuple[dict[str, Any], str, str]:
