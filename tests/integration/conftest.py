@@ -9,12 +9,14 @@ builds its own database file and processes.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from tests.conftest import DATABASES, blocking, pg_admin, pg_url
-from tests.integration.support import ApiServers, Deployment
+from oms_api.kit.auth import Scope
+from tests.conftest import DATABASES, KeyMaker, blocking, pg_admin, pg_url
+from tests.factories import make_channel, make_warehouse
+from tests.integration.support import ApiServers, Deployment, Shop, clients
 
 
 @pytest.fixture(scope="module")
@@ -32,3 +34,23 @@ def deployment(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
     finally:
         servers.stop()
         blocking(pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+async def shop(deployment: Deployment) -> AsyncIterator[Shop]:
+    """A new channel and two new warehouses (``first`` preferred), seeded through the first process."""
+    token = await KeyMaker(deployment.database_url)(Scope.ADMIN.value, name="integration")
+    api = clients(deployment.servers.urls, token)
+    try:
+        seed = api[0]
+        channel = await make_channel(seed)
+        first = await make_warehouse(seed, priority=10)
+        second = await make_warehouse(seed, priority=1)
+        yield Shop(
+            deployment.database_url, api, channel["code"], uuid.UUID(channel["id"]), first["code"], second["code"]
+        )
+    finally:
+        for client in api:
+            await client.aclose()
+    problems = deployment.servers.problems_in_logs()
+    assert not problems, "\n".join(problems[:20])

@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -286,3 +287,19 @@ async def levels_of(database_url: str, sku: str) -> dict[str, tuple[int, int]]:
 async def count(database_url: str, stmt: AnySelect) -> int:
     rows = await query(database_url, select(func.count()).select_from(stmt.subquery()))
     return int(rows[0][0])
+
+
+@dataclass
+class Shop:
+    """A channel and two warehouses (``first`` preferred) seeded for one test, with a client per process."""
+
+    database_url: str
+    clients: list[httpx.AsyncClient]
+    channel: str
+    channel_id: uuid.UUID
+    first: str
+    second: str
+
+    def client(self, n: int) -> httpx.AsyncClient:
+        """Requests go round-robin over the API processes."""
+        return self.clients[n % len(self.clients)]

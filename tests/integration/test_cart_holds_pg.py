@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -16,49 +14,24 @@ from sqlalchemy import func, select, text
 
 from oms_api.carts.models import Cart
 from oms_api.carts.tasks import expire_carts
-from oms_api.kit.auth import Scope
 from oms_api.kit.clock import utcnow
 from oms_api.kit.db import create_engine, session_factory, session_scope
 from oms_api.kit.outbox import Event
 from oms_api.stock.models import Reservation
-from tests.conftest import KeyMaker
-from tests.factories import make_channel, make_sku, make_warehouse, receive
-from tests.integration.support import Call, Deployment, assert_clean, clients, fire, levels_of, order_body, post, query
+from tests.factories import make_sku, receive
+from tests.integration.support import (
+    Call,
+    Shop,
+    assert_clean,
+    fire,
+    levels_of,
+    order_body,
+    post,
+    query,
+)
 from tests.ledger import assert_ledger_replays
 
 pytestmark = pytest.mark.slow
-
-
-@dataclass
-class Shop:
-    database_url: str
-    clients: list[httpx.AsyncClient]
-    channel: str
-    channel_id: uuid.UUID
-    first: str
-    second: str
-
-    def client(self, n: int) -> httpx.AsyncClient:
-        return self.clients[n % len(self.clients)]
-
-
-@pytest.fixture
-async def shop(deployment: Deployment) -> AsyncIterator[Shop]:
-    token = await KeyMaker(deployment.database_url)(Scope.ADMIN.value, name="carts")
-    api = clients(deployment.servers.urls, token)
-    try:
-        seed = api[0]
-        channel = await make_channel(seed)
-        first = await make_warehouse(seed, priority=10)
-        second = await make_warehouse(seed, priority=1)
-        yield Shop(
-            deployment.database_url, api, channel["code"], uuid.UUID(channel["id"]), first["code"], second["code"]
-        )
-    finally:
-        for client in api:
-            await client.aclose()
-    problems = deployment.servers.problems_in_logs()
-    assert not problems, "\n".join(problems[:20])
 
 
 async def stocked_sku(shop: Shop, first: int, second: int) -> str:

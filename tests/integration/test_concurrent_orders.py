@@ -10,26 +10,20 @@ from __future__ import annotations
 import random
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
-import httpx
 import pytest
 from sqlalchemy import Select, func, select
 
-from oms_api.kit.auth import Scope
 from oms_api.kit.idempotency import IdempotencyKey
 from oms_api.orders.models import Order as OrderRow
 from oms_api.orders.models import OrderLine
 from oms_api.stock.models import Reservation
-from tests.conftest import KeyMaker
-from tests.factories import make_channel, make_sku, make_warehouse, receive
+from tests.factories import make_sku, receive
 from tests.integration.support import (
     Call,
-    Deployment,
     Outcome,
+    Shop,
     assert_clean,
-    clients,
     count,
     fire,
     levels_of,
@@ -41,40 +35,6 @@ from tests.integration.support import (
 from tests.ledger import assert_ledger_replays
 
 pytestmark = pytest.mark.slow
-
-
-@dataclass
-class Shop:
-    database_url: str
-    clients: list[httpx.AsyncClient]
-    channel: str
-    channel_id: uuid.UUID
-    first: str
-    second: str
-
-    def client(self, n: int) -> httpx.AsyncClient:
-        """Requests go round-robin over the API processes."""
-        return self.clients[n % len(self.clients)]
-
-
-@pytest.fixture
-async def shop(deployment: Deployment) -> AsyncIterator[Shop]:
-    """A new channel and two new warehouses (``first`` preferred), seeded through the first process."""
-    token = await KeyMaker(deployment.database_url)(Scope.ADMIN.value, name="integration")
-    api = clients(deployment.servers.urls, token)
-    try:
-        seed = api[0]
-        channel = await make_channel(seed)
-        first = await make_warehouse(seed, priority=10)
-        second = await make_warehouse(seed, priority=1)
-        yield Shop(
-            deployment.database_url, api, channel["code"], uuid.UUID(channel["id"]), first["code"], second["code"]
-        )
-    finally:
-        for client in api:
-            await client.aclose()
-    problems = deployment.servers.problems_in_logs()
-    assert not problems, "\n".join(problems[:20])
 
 
 def orders_in(shop: Shop) -> Select[uuid.UUID]:
