@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from oms_api import __version__
+from oms_api.allocation.geo import geocoder
 from oms_api.kit.db import create_engine, session_factory
 from oms_api.kit.logging import configure_logging
 from oms_api.kit.middleware import RequestContextMiddleware
@@ -66,8 +68,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Build the sourcing geocoder's index (about a second) while the server starts, in a thread, rather
+        # than under the first orders; a request that needs it before it is ready waits for the same build.
+        building = asyncio.get_running_loop().run_in_executor(None, geocoder().warm_up)
         yield
         await engine.dispose()
+        await building
 
     app = FastAPI(
         title="oms-api",

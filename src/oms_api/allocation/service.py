@@ -146,11 +146,14 @@ async def source_and_reserve(
     reason: str | None = None,
     explain_lines: Sequence[LineToSource] | None = None,
     unchanged: Mapping[int, list[dict[str, Any]]] | None = None,
+    locked: Sequence[stock_sourcing.SourcingLevel] | None = None,
 ) -> Sourced:
     """Plan ``lines`` with the engine and reserve the plan, all or nothing; an incomplete plan reserves nothing.
 
     A successful run is stored with its explanation. When only part of an order is sourced (re-allocation),
     ``explain_lines`` are all its lines and ``unchanged`` the parts that stay, so the stored plan shows it whole.
+    ``locked``: every level of the lines' SKUs, already row-locked by the caller in this transaction
+    (``stock.sourcing.lock_levels_by_code``); the first plan is made on them instead of reading them again.
     """
     merged: dict[int, LineToSource] = {}
     for line in lines:  # a line moved away from two warehouses is sourced as one request
@@ -165,8 +168,11 @@ async def source_and_reserve(
     destination = await destination_of(order.shipping_address)
     policy = policy_of(channel, settings, exclude=exclude, kept=kept, pickup=order.pickup_warehouse_id)
     plan = Plan((), ())
-    for _ in range(REPLAN_ATTEMPTS):
-        levels = await stock_sourcing.load_levels(session, labels, lock=True)
+    for attempt in range(REPLAN_ATTEMPTS):
+        if attempt == 0 and locked is not None:
+            levels = list(locked)
+        else:
+            levels = await stock_sourcing.load_levels(session, labels, lock=True)
         sites, holdings, by_place = _picture(levels)
         plan = domain.source(requests, sites, holdings, destination, policy, labels=labels)
         if not plan.complete:

@@ -42,6 +42,11 @@ async def get_channel(session: AsyncSession, ref: str) -> Channel:
     return channel
 
 
+async def find_channel(session: AsyncSession, ref: str) -> Channel | None:
+    """The channel with this code or id, or None."""
+    return await repository.get_by_ref(session, ref)
+
+
 async def channel_by_id(session: AsyncSession, channel_id: uuid.UUID) -> Channel:
     """The channel with this id, from the session when already loaded (no query on placement's hot path)."""
     channel = await session.get(Channel, channel_id)

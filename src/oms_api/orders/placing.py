@@ -35,7 +35,9 @@ from oms_api.orders.views import order_view
 from oms_api.settings import Settings
 from oms_api.stock import reservations
 from oms_api.stock import service as stock_service
+from oms_api.stock import sourcing as stock_sourcing
 from oms_api.stock.reservations import Hold, SkuStock
+from oms_api.stock.sourcing import SourcingLevel
 
 REPLAN_ATTEMPTS = 3
 
@@ -137,19 +139,45 @@ class Draft:
     order: OrderRow
     lines: list[LineRow]
     stock: dict[str, SkuStock]
+    levels: list[SourcingLevel] | None = None
+    """Every stock level of the order's SKUs, row-locked (``draft_order(lock_stock=True)``)."""
 
 
-async def draft_order(session: AsyncSession, actor: Principal, body: OrderCreate) -> Draft:
-    """Validate the channel, prices, customer and SKUs, and build the rows (status ``confirmed``)."""
-    try:
-        channel = await channels.get_channel(session, body.channel)
-    except NotFound as exc:
-        raise field_error("/body/channel", f"no channel {body.channel!r}", "unknown_channel") from exc
+async def _channel_and_customer(
+    session: AsyncSession, actor: Principal, body: OrderCreate
+) -> tuple[Channel, uuid.UUID | None]:
+    """The order's active channel and customer id (422 naming the field otherwise); one query when the order
+    names an existing customer by id."""
+    customer = body.customer
+    if isinstance(customer, CustomerRef):
+        channel, customer_known = await repository.channel_and_customer(session, body.channel, customer.id)
+    else:
+        channel, customer_known = await channels.find_channel(session, body.channel), False
+    if channel is None:
+        raise field_error("/body/channel", f"no channel {body.channel!r}", "unknown_channel")
     if not channel.active:
         raise field_error("/body/channel", f"channel {channel.code!r} is not active", "channel_inactive")
+    if isinstance(customer, CustomerRef):
+        if not customer_known:
+            raise field_error("/body/customer/id", "no customer has this id", "unknown_customer")
+        return channel, customer.id
+    return channel, await _customer_id(session, actor, body)
+
+
+async def draft_order(session: AsyncSession, actor: Principal, body: OrderCreate, *, lock_stock: bool = False) -> Draft:
+    """Validate the channel, prices, customer and SKUs, and build the rows (status ``confirmed``).
+
+    ``lock_stock`` reads the SKUs with every stock level row-locked (``Draft.levels``), for a placement that
+    sources the order next: the engine then plans on those figures without reading them again.
+    """
+    channel, customer_id = await _channel_and_customer(session, actor, body)
     amounts, totals = _price(body)
-    customer_id = await _customer_id(session, actor, body)
-    stock = await reservations.load_candidates(session, [line.sku for line in body.lines])
+    codes = [line.sku for line in body.lines]
+    levels = None
+    if lock_stock:
+        stock, levels = await stock_sourcing.lock_levels_by_code(session, codes)
+    else:
+        stock = await reservations.load_candidates(session, codes)
     _check_skus(body, stock)
     pickup_id = await _pickup_warehouse(session, body)
     now = utcnow()
@@ -196,7 +224,7 @@ async def draft_order(session: AsyncSession, actor: Principal, body: OrderCreate
         )
         for i, line in enumerate(body.lines)
     ]
-    return Draft(channel, order, lines, stock)
+    return Draft(channel, order, lines, stock, levels)
 
 
 async def insert_draft(session: AsyncSession, draft: Draft) -> None:
@@ -237,9 +265,9 @@ def finish(session: AsyncSession, actor: Principal, draft: Draft, holds: list[Ho
 
 async def place_order(session: AsyncSession, actor: Principal, body: OrderCreate, settings: Settings) -> Order:
     """Create the order and reserve its stock, or change nothing and say why."""
-    draft = await draft_order(session, actor, body)
+    draft = await draft_order(session, actor, body, lock_stock=True)
     await insert_draft(session, draft)
-    holds = await _reserve(session, actor, body, draft.order, draft.lines, draft.stock, settings)
+    holds = await _reserve(session, actor, body, draft.order, draft.lines, draft.stock, settings, draft.levels)
     return finish(session, actor, draft, holds)
 
 
@@ -260,6 +288,7 @@ async def _reserve(
     lines: list[LineRow],
     stock: dict[str, SkuStock],
     settings: Settings,
+    locked: list[SourcingLevel] | None = None,
 ) -> list[Hold]:
     """Source the order with the allocation engine and reserve the plan, all or nothing.
 
@@ -272,7 +301,14 @@ async def _reserve(
         sourcing.LineToSource(line.id, line.line_no, line.sku, stock[line.sku].sku_id, line.quantity) for line in lines
     ]
     sourced = await sourcing.source_and_reserve(
-        session, actor.actor, order, to_source, channel=channel, settings=settings, trigger="placement"
+        session,
+        actor.actor,
+        order,
+        to_source,
+        channel=channel,
+        settings=settings,
+        trigger="placement",
+        locked=locked,
     )
     if not sourced.plan.complete:
         raise _out_of_stock(body, stock, sourced.plan.shortages)

@@ -7,14 +7,30 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from oms_api.channels.models import Channel
+from oms_api.customers.models import Customer
 from oms_api.kit.db_types import tag_pattern
 from oms_api.kit.outbox import Event
 from oms_api.kit.pagination import PageParams, Slice, make_slice
-from oms_api.kit.sql import insert_rows, upsert_insert
+from oms_api.kit.sql import id_or_code, insert_rows, upsert_insert
 from oms_api.orders.models import Order, OrderLine
+
+
+async def channel_and_customer(
+    session: AsyncSession, channel_ref: str, customer_id: uuid.UUID
+) -> tuple[Channel | None, bool]:
+    """Placement's first read, one query: the channel by id or code, and whether the customer exists.
+
+    A deliberate read across contexts (like placement's SKU read): an order that names an existing customer
+    needs no more of it than its existence, and this saves the hot path a statement.
+    """
+    known = exists().where(Customer.id == customer_id)
+    stmt = select(Channel, known).where(id_or_code(Channel.id, Channel.code, channel_ref))
+    row = (await session.execute(stmt)).first()
+    return (None, False) if row is None else (row[0], bool(row[1]))
 
 
 async def insert_order(session: AsyncSession, values: dict[str, Any]) -> bool:

@@ -98,6 +98,73 @@ async def load_levels(session: AsyncSession, sku_ids: Iterable[uuid.UUID], *, lo
     ]
 
 
+async def lock_levels_by_code(
+    session: AsyncSession, sku_codes: Iterable[str]
+) -> tuple[dict[str, reservations.SkuStock], list[SourcingLevel]]:
+    """The SKUs by code with ALL their levels row-locked in id order, in one query: what placement validates
+    the lines against AND what the engine plans on (``load_levels(lock=True)`` of the same SKUs, by code).
+
+    Returns the SKUs (candidates at active warehouses, as ``reservations.load_candidates`` gives them) and the
+    levels. A SKU that has no stock level anywhere, or does not exist, is looked up by a second, unlocked
+    query: nothing of it can be reserved, so there is nothing to lock.
+    """
+    codes = sorted(set(sku_codes))
+    if not codes:
+        return {}, []
+    stmt = (
+        select(
+            StockLevel.id,
+            StockLevel.sku_id,
+            Sku.sku,
+            Sku.name,
+            Sku.active.label("sku_active"),
+            Warehouse.id.label("wid"),
+            Warehouse.code,
+            Warehouse.priority,
+            Warehouse.active,
+            Warehouse.latitude,
+            Warehouse.longitude,
+            Warehouse.serves_countries,
+            StockLevel.on_hand,
+            StockLevel.reserved,
+            StockLevel.safety_stock,
+        )
+        .join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
+        .join(Sku, Sku.id == StockLevel.sku_id)
+        .where(Sku.sku.in_(codes))
+        .order_by(StockLevel.id)
+        .with_for_update(of=StockLevel)
+    )
+    skus: dict[str, reservations.SkuStock] = {}
+    levels = []
+    for row in await session.execute(stmt):
+        level = SourcingLevel(
+            row.id,
+            row.sku_id,
+            row.sku,
+            row.wid,
+            row.code,
+            row.priority,
+            row.active,
+            row.latitude,
+            row.longitude,
+            tuple(row.serves_countries or ()),
+            row.on_hand,
+            row.reserved,
+            row.safety_stock,
+        )
+        levels.append(level)
+        stock = skus.setdefault(row.sku, reservations.SkuStock(row.sku_id, row.sku, row.name, row.sku_active, []))
+        if row.active:
+            stock.candidates.append(
+                reservations.LevelCandidate(row.wid, row.code, row.priority, level.available, row.id)
+            )
+    missing = [code for code in codes if code not in skus]
+    if missing:
+        skus.update(await reservations.load_candidates(session, missing))
+    return skus, levels
+
+
 @dataclass(frozen=True, slots=True)
 class PartRelease:
     """Give back ``quantity`` units of an order line reserved at a warehouse."""
