@@ -8,27 +8,27 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oms_api.allocation.bulk import insert_rows
 from oms_api.allocation.models import AllocationPlan
 from oms_api.kit.outbox import Event
+from oms_api.kit.sql import table_insert
 from oms_api.orders.models import Order, OrderLine
+
+_PLANS = cast(Table, AllocationPlan.__table__)
+_EVENTS = cast(Table, Event.__table__)
 
 
 async def insert_plan(session: AsyncSession, values: dict[str, Any]) -> None:
     """One Core INSERT (placement's hot path stays one statement per step)."""
-    await session.execute(insert(AllocationPlan).values(**values))
+    await session.execute(table_insert(_PLANS), values)
 
 
 async def latest_plan(session: AsyncSession, order_id: uuid.UUID) -> AllocationPlan | None:
     stmt = select(AllocationPlan).where(AllocationPlan.order_id == order_id).order_by(AllocationPlan.id.desc()).limit(1)
     return (await session.execute(stmt)).scalars().first()
-
-
-_PLANS = cast(Table, AllocationPlan.__table__)
-_EVENTS = cast(Table, Event.__table__)
 
 
 async def insert_plans(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, SecurityScopes
-from sqlalchemy import JSON, String, select
+from sqlalchemy import JSON, String, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -91,6 +91,11 @@ async def get_session(request: Request) -> AsyncSession:
 Session = Annotated[AsyncSession, Depends(get_session)]
 
 
+_KEY_BY_HASH = select(ApiKey.id, ApiKey.name, ApiKey.scopes, ApiKey.revoked_at).where(
+    ApiKey.secret_hash == bindparam("secret_hash")
+)
+
+
 async def authenticate(
     request: Request,
     security_scopes: SecurityScopes,
@@ -104,13 +109,7 @@ async def authenticate(
             code="missing_api_key",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    row = (
-        await session.execute(
-            select(ApiKey.id, ApiKey.name, ApiKey.scopes, ApiKey.revoked_at).where(
-                ApiKey.secret_hash == hash_secret(credentials.credentials)
-            )
-        )
-    ).one_or_none()
+    row = (await session.execute(_KEY_BY_HASH, {"secret_hash": hash_secret(credentials.credentials)})).one_or_none()
     if row is None or row.revoked_at is not None:
         raise Unauthorized(
             "The API key is unknown or revoked",

@@ -9,10 +9,10 @@ claim, so the client may retry the same key. Keys are scoped per API key.
 import hashlib
 import uuid
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from fastapi import Depends, Header, Request, Response, Security
-from sqlalchemy import JSON, Integer, LargeBinary, String, UniqueConstraint, delete, select, update
+from sqlalchemy import JSON, Integer, LargeBinary, String, Table, UniqueConstraint, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -21,7 +21,7 @@ from oms_api.kit.clock import utcnow
 from oms_api.kit.db import Base, IdMixin
 from oms_api.kit.errors import Conflict, Unprocessable
 from oms_api.kit.ids import uuid7
-from oms_api.kit.sql import upsert_insert
+from oms_api.kit.sql import dialect_name, insert_ignoring_conflicts, upsert_insert
 from oms_api.settings import Settings
 
 REPLAYED_HEADERS = ("content-type", "location", "etag")
@@ -41,6 +41,11 @@ class IdempotencyKey(IdMixin, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     locked_until: Mapped[datetime]
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+_KEYS = cast(Table, IdempotencyKey.__table__)
+_COMPLETE = update(_KEYS).where(_KEYS.c.id == bindparam("claim_id"))
+"""Store a request's response: the SET columns come from the parameters (built once, see ``kit.sql``)."""
 
 
 class IdempotentReplay(Exception):
@@ -76,8 +81,8 @@ async def claim(session: AsyncSession, request: Request, principal: Principal, k
         "locked_until": now + timedelta(seconds=settings.idempotency_lock_seconds),
         "expires_at": now + timedelta(hours=settings.idempotency_ttl_hours),
     }
-    stmt = upsert_insert(session, IdempotencyKey).values(**values).on_conflict_do_nothing()
-    inserted = (await session.execute(stmt)).rowcount  # type: ignore[attr-defined]
+    stmt = insert_ignoring_conflicts(dialect_name(session), _KEYS)
+    inserted = (await session.execute(stmt, values)).rowcount  # type: ignore[attr-defined]
     if not inserted:
         claim_id = await _resolve_existing(session, principal, key, fingerprint, values)
     await session.commit()
@@ -133,14 +138,14 @@ async def complete(session: AsyncSession, claim_id: uuid.UUID, response: Respons
     """Store the response in the request's own transaction."""
     headers = {k: v for k, v in response.headers.items() if k.lower() in REPLAYED_HEADERS}
     await session.execute(
-        update(IdempotencyKey)
-        .where(IdempotencyKey.id == claim_id)
-        .values(
-            state="completed",
-            response_status=response.status_code,
-            response_body=bytes(response.body),
-            response_headers=headers,
-        )
+        _COMPLETE,
+        {
+            "claim_id": claim_id,
+            "state": "completed",
+            "response_status": response.status_code,
+            "response_body": bytes(response.body),
+            "response_headers": headers,
+        },
     )
 
 

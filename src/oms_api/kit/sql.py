@@ -1,8 +1,9 @@
 """Small portable-SQL helpers (PostgreSQL and SQLite share these spellings)."""
 
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, insert, or_
+from sqlalchemy import ColumnElement, Table, insert, or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,6 +26,24 @@ def id_or_code(id_column: Any, code_column: Any, ref: str) -> ColumnElement[bool
     return or_(id_column == as_id, code_column == ref) if as_id else code_column == ref
 
 
+@cache
+def table_insert(table: Table) -> Any:
+    """The table's plain INSERT, built once: executed with a dict (or a list of dicts) of column values.
+
+    Hot paths execute statements built once with their values as parameters: ``insert(Model).values(**row)``
+    would build, coerce and cache-key every value on every call, which costs more CPU than the database
+    spends running it.
+    """
+    return insert(table)
+
+
+@cache
+def insert_ignoring_conflicts(dialect: str, table: Table, *index_elements: str) -> Any:
+    """``INSERT … ON CONFLICT [(index_elements)] DO NOTHING`` for ``dialect``, built once (rowcount 0: a conflict)."""
+    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    return stmt.on_conflict_do_nothing(index_elements=list(index_elements) or None)
+
+
 async def insert_rows(session: AsyncSession, model: Any, rows: list[dict[str, Any]]) -> None:
     """Insert many rows as ONE multi-row INSERT whose SQL is compiled once and cached.
 
@@ -33,4 +52,4 @@ async def insert_rows(session: AsyncSession, model: Any, rows: list[dict[str, An
     statement by the dialect's "insertmanyvalues" (enabled without RETURNING in kit.db).
     """
     if rows:
-        await session.execute(insert(model.__table__), rows)
+        await session.execute(table_insert(model.__table__), rows)

@@ -5,18 +5,27 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import exists, select
+from sqlalchemy import Table, bindparam, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oms_api.channels.models import Channel
 from oms_api.customers.models import Customer
 from oms_api.kit.db_types import tag_pattern
+from oms_api.kit.ids import parse_uuid
 from oms_api.kit.outbox import Event
 from oms_api.kit.pagination import PageParams, Slice, make_slice
-from oms_api.kit.sql import id_or_code, insert_rows, upsert_insert
+from oms_api.kit.sql import dialect_name, insert_ignoring_conflicts, insert_rows
 from oms_api.orders.models import Order, OrderLine
+
+_ORDERS = cast(Table, Order.__table__)
+
+_CUSTOMER_KNOWN = exists().where(Customer.id == bindparam("customer_id"))
+_CHANNEL_BY_CODE = select(Channel, _CUSTOMER_KNOWN).where(Channel.code == bindparam("ref"))
+_CHANNEL_BY_ID_OR_CODE = select(Channel, _CUSTOMER_KNOWN).where(
+    or_(Channel.id == bindparam("ref_id"), Channel.code == bindparam("ref"))
+)
 
 
 async def channel_and_customer(
@@ -27,20 +36,17 @@ async def channel_and_customer(
     A deliberate read across contexts (like placement's SKU read): an order that names an existing customer
     needs no more of it than its existence, and this saves the hot path a statement.
     """
-    known = exists().where(Customer.id == customer_id)
-    stmt = select(Channel, known).where(id_or_code(Channel.id, Channel.code, channel_ref))
-    row = (await session.execute(stmt)).first()
+    as_id = parse_uuid(channel_ref)
+    params = {"ref": channel_ref, "ref_id": as_id, "customer_id": customer_id}
+    stmt = _CHANNEL_BY_CODE if as_id is None else _CHANNEL_BY_ID_OR_CODE
+    row = (await session.execute(stmt, params)).first()
     return (None, False) if row is None else (row[0], bool(row[1]))
 
 
 async def insert_order(session: AsyncSession, values: dict[str, Any]) -> bool:
     """Insert the order unless (channel, external_ref) exists; False when it is a duplicate."""
-    stmt = (
-        upsert_insert(session, Order)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["channel_id", "external_ref"])
-    )
-    result = await session.execute(stmt)
+    stmt = insert_ignoring_conflicts(dialect_name(session), _ORDERS, "channel_id", "external_ref")
+    result = await session.execute(stmt, values)
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 

@@ -15,10 +15,11 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, case, select, update
+from sqlalchemy import ColumnElement, Integer, Table, Uuid, and_, case, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.types import TypeEngine
 
 from oms_api.allocation.domain import Candidate
 from oms_api.catalog.models import Sku
@@ -85,9 +86,39 @@ async def load_candidates(session: AsyncSession, sku_codes: Iterable[str]) -> di
     return found
 
 
+_LEVELS = cast(Table, StockLevel.__table__)
+_SHIFTED: dict[str, TypeEngine[Any]] = {
+    "id": Uuid(),
+    "sku_id": Uuid(),
+    "warehouse_id": Uuid(),
+    "on_hand": Integer(),
+    "reserved": Integer(),
+}
+
+
+def _shift_sql(condition: str) -> Any:
+    return text(
+        f"""
+        WITH locked AS (
+            SELECT id FROM stock_levels WHERE id = ANY(CAST(:lock AS uuid[])) ORDER BY id FOR UPDATE
+        )
+        UPDATE stock_levels AS s
+           SET reserved = s.reserved + v.delta, version = s.version + 1, updated_at = :now
+          FROM unnest(CAST(:ids AS uuid[]), CAST(:deltas AS integer[])) AS v(id, delta)
+         WHERE s.id = v.id AND s.id IN (SELECT id FROM locked) AND {condition}
+        RETURNING s.id, s.sku_id, s.warehouse_id, s.on_hand, s.reserved
+        """
+    ).columns(**_SHIFTED)
+
+
+_SHIFT_PG = {True: _shift_sql("s.on_hand - s.reserved >= v.delta"), False: _shift_sql("s.reserved + v.delta >= 0")}
+"""PostgreSQL: one fixed text for any number of levels (array parameters), so one prepared statement serves
+every order; the portable CASE below is compiled anew for every number of levels."""
+
+
 def _locked_ids(ids: Sequence[uuid.UUID]) -> Any:
     """The given stock levels, row-locked in id order (PostgreSQL; SQLite serialises writers anyway)."""
-    return select(StockLevel.id).where(StockLevel.id.in_(ids)).order_by(StockLevel.id).with_for_update().cte("locked")
+    return select(_LEVELS.c.id).where(_LEVELS.c.id.in_(ids)).order_by(_LEVELS.c.id).with_for_update().cte("locked")
 
 
 async def _shift_reserved(
@@ -97,19 +128,28 @@ async def _shift_reserved(
 
     The rows of ``deltas`` and of ``lock`` are locked first, all in id order.
     """
-    delta = case(deltas, value=StockLevel.id)
+    if session.get_bind().dialect.name == "postgresql":
+        ids = list(deltas)
+        params = {
+            "lock": sorted(set(deltas) | set(lock)),
+            "ids": ids,
+            "deltas": [deltas[i] for i in ids],
+            "now": utcnow(),
+        }
+        return list(await session.execute(_SHIFT_PG[guard], params))
+    levels = _LEVELS.c
+    delta = case(deltas, value=levels.id)
     locked = _locked_ids(sorted(set(deltas) | set(lock)))
-    condition: ColumnElement[bool] = and_(StockLevel.id.in_(list(deltas)), StockLevel.id.in_(select(locked.c.id)))
+    condition: ColumnElement[bool] = and_(levels.id.in_(list(deltas)), levels.id.in_(select(locked.c.id)))
     if guard:
-        condition = and_(condition, StockLevel.on_hand - StockLevel.reserved >= delta)
+        condition = and_(condition, levels.on_hand - levels.reserved >= delta)
     else:
-        condition = and_(condition, StockLevel.reserved + delta >= 0)
+        condition = and_(condition, levels.reserved + delta >= 0)
     stmt = (
-        update(StockLevel)
+        update(_LEVELS)
         .where(condition)
-        .values(reserved=StockLevel.reserved + delta, version=StockLevel.version + 1, updated_at=utcnow())
-        .returning(StockLevel.id, StockLevel.sku_id, StockLevel.warehouse_id, StockLevel.on_hand, StockLevel.reserved)
-        .execution_options(synchronize_session=False)
+        .values(reserved=levels.reserved + delta, version=levels.version + 1, updated_at=utcnow())
+        .returning(levels.id, levels.sku_id, levels.warehouse_id, levels.on_hand, levels.reserved)
     )
     return list(await session.execute(stmt))
 

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, insert, select, text, update
+from sqlalchemy import Table, and_, bindparam, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oms_api.allocation.bulk import insert_rows
@@ -98,6 +98,33 @@ async def load_levels(session: AsyncSession, sku_ids: Iterable[uuid.UUID], *, lo
     ]
 
 
+_LOCK_LEVELS_BY_CODE = (
+    select(
+        StockLevel.id,
+        StockLevel.sku_id,
+        Sku.sku,
+        Sku.name,
+        Sku.active.label("sku_active"),
+        Warehouse.id.label("wid"),
+        Warehouse.code,
+        Warehouse.priority,
+        Warehouse.active,
+        Warehouse.latitude,
+        Warehouse.longitude,
+        Warehouse.serves_countries,
+        StockLevel.on_hand,
+        StockLevel.reserved,
+        StockLevel.safety_stock,
+    )
+    .join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
+    .join(Sku, Sku.id == StockLevel.sku_id)
+    .where(Sku.sku.in_(bindparam("codes", expanding=True)))
+    .order_by(StockLevel.id)
+    .with_for_update(of=StockLevel)
+)
+"""Every level of some SKUs (by code) with its SKU and warehouse, row-locked in id order; built once."""
+
+
 async def lock_levels_by_code(
     session: AsyncSession, sku_codes: Iterable[str]
 ) -> tuple[dict[str, reservations.SkuStock], list[SourcingLevel]]:
@@ -111,33 +138,9 @@ async def lock_levels_by_code(
     codes = sorted(set(sku_codes))
     if not codes:
         return {}, []
-    stmt = (
-        select(
-            StockLevel.id,
-            StockLevel.sku_id,
-            Sku.sku,
-            Sku.name,
-            Sku.active.label("sku_active"),
-            Warehouse.id.label("wid"),
-            Warehouse.code,
-            Warehouse.priority,
-            Warehouse.active,
-            Warehouse.latitude,
-            Warehouse.longitude,
-            Warehouse.serves_countries,
-            StockLevel.on_hand,
-            StockLevel.reserved,
-            StockLevel.safety_stock,
-        )
-        .join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
-        .join(Sku, Sku.id == StockLevel.sku_id)
-        .where(Sku.sku.in_(codes))
-        .order_by(StockLevel.id)
-        .with_for_update(of=StockLevel)
-    )
     skus: dict[str, reservations.SkuStock] = {}
     levels = []
-    for row in await session.execute(stmt):
+    for row in await session.execute(_LOCK_LEVELS_BY_CODE, {"codes": codes}):
         level = SourcingLevel(
             row.id,
             row.sku_id,
