@@ -321,14 +321,29 @@ def shape(statement: str) -> str:
     if match := re.search(r"^INSERT INTO (\w+) \(([^)]*)\)", text):
         columns = len(match.group(2).split(","))
         return f"INSERT {match.group(1)} ({columns} columns) x{_rows(text.split(' VALUES ', 1)[1])}"
-    if match := re.search(r"^WITH locked AS \(SELECT .*? WHERE \w+\.id IN \((.*?)\) ORDER BY .*? UPDATE (\w+)", text):
-        ids = len(re.findall(r"\$\d+::UUID|'1e0000", match.group(1)))
-        return f"UPDATE {match.group(2)} locking {ids}"
+    if match := re.search(r"^WITH locked AS \( ?SELECT id FROM (\w+) WHERE id = ANY\(.*? UPDATE (\w+) AS", text):
+        return f"UPDATE {match.group(2)} locking {match.group(1)} rows first (arrays)"
     if match := re.search(r"^UPDATE (\w+)", text):
         return f"UPDATE {match.group(1)}"
-    if match := re.search(r"^SELECT (.*?) FROM (\w+)", text):
-        return f"SELECT {match.group(2)} ({len(match.group(1).split(','))} columns)"
+    if text.startswith("SELECT "):
+        columns, table = _select_parts(text)
+        return f"SELECT {table} ({columns} columns)"
     return text.split(" ", 1)[0].upper()
+
+
+def _select_parts(text: str) -> tuple[int, str]:
+    """(number of selected columns, first table) of a SELECT, with subqueries in its column list skipped."""
+    depth, commas = 0, 0
+    for i, char in enumerate(text):
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif depth == 0 and char == ",":
+            commas += 1
+        elif depth == 0 and text.startswith(" FROM ", i):
+            return commas + 1, text[i + 6 :].split(" ", 1)[0]
+    return commas + 1, "?"
 
 
 def _rows(values: str) -> int:

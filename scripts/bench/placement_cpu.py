@@ -23,11 +23,11 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import orders_bench as bench  # noqa: E402  (the seeding and the request body of the load benchmark)
+import orders_bench as bench
 
-from oms_api.app import create_app  # noqa: E402
-from oms_api.kit.migrations import upgrade  # noqa: E402
-from oms_api.settings import Settings  # noqa: E402
+from oms_api.app import create_app
+from oms_api.kit.migrations import upgrade
+from oms_api.settings import Settings
 
 
 async def place(url: str, seeded: bench.Seeded, orders: int, warmup: int, profile: Path | None) -> tuple[float, float]:
