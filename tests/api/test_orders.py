@@ -273,3 +273,54 @@ async def test_an_absent_billing_address_is_stored_as_sql_null(
     finally:
         await engine.dispose()
     assert nulls == 1
+
+
+async def test_a_customer_and_a_channel_named_by_id_are_checked_in_one_read(
+    api: httpx.AsyncClient, shop: dict[str, Any]
+) -> None:
+    customer = await make_customer(api)
+    channel = (await api.get(f"/v1/channels/{shop['channel']}")).json()
+    body = order_body(channel["id"], [(shop["mug"], 1, "1.00")], customer={"id": customer["id"]})
+    placed = await api.post("/v1/orders", json=body)
+    assert placed.status_code == 201, placed.text
+    assert placed.json()["customer_id"] == customer["id"]
+    assert placed.json()["channel"] == shop["channel"]
+
+    ghost = "01900000-0000-7000-8000-000000000000"
+    unknown = order_body(shop["channel"], [(shop["mug"], 1, "1.00")], customer={"id": ghost}, external_ref="2")
+    response = await api.post("/v1/orders", json=unknown)
+    assert response.status_code == 422
+    assert response.json()["errors"][0] == {
+        "pointer": "/body/customer/id",
+        "detail": "no customer has this id",
+        "code": "unknown_customer",
+    }
+    no_channel = order_body(ghost, [(shop["mug"], 1, "1.00")], customer={"id": customer["id"]}, external_ref="3")
+    assert (await api.post("/v1/orders", json=no_channel)).json()["errors"][0]["code"] == "unknown_channel"
+    assert (await api.patch(f"/v1/channels/{shop['channel']}", json={"active": False})).status_code == 200
+    closed = order_body(channel["id"], [(shop["mug"], 1, "1.00")], customer={"id": customer["id"]}, external_ref="4")
+    assert (await api.post("/v1/orders", json=closed)).json()["errors"][0]["code"] == "channel_inactive"
+    assert (await availability(api, shop["mug"]))[shop["big"]]["reserved"] == 1  # the first order only
+
+
+async def test_a_sku_with_no_stock_level_or_only_at_a_closed_warehouse_is_out_of_stock(
+    api: httpx.AsyncClient, shop: dict[str, Any], database_url: str
+) -> None:
+    never_stocked = await make_sku(api)
+    response = await api.post(
+        "/v1/orders", json=order_body(shop["channel"], [(shop["mug"], 1, "1.00"), (never_stocked["sku"], 1, "1.00")])
+    )
+    assert response.status_code == 409, response.text
+    assert response.json()["shortages"] == [{"sku": never_stocked["sku"], "requested": 1, "available": 0}]
+
+    closed = await make_warehouse(api)
+    stocked_there = await make_sku(api)
+    await receive(api, stocked_there["sku"], closed["code"], 5)
+    assert (await api.patch(f"/v1/warehouses/{closed['code']}", json={"active": False})).status_code == 200
+    response = await api.post(
+        "/v1/orders", json=order_body(shop["channel"], [(stocked_there["sku"], 1, "1.00")], external_ref="2")
+    )
+    assert response.status_code == 409, response.text
+    assert response.json()["code"] == "out_of_stock"
+    assert (await availability(api, shop["mug"]))[shop["big"]]["reserved"] == 0
+    await assert_ledger_replays(database_url)
