@@ -11,7 +11,7 @@ of ONE order through the in-process app, start ``oms-api serve --workers N`` and
 SKUs with Authorization and Idempotency-Key. With ``--pgbench``, ``order_pgbench.sql`` (the same
 statements, in the same two transactions) then runs with the same concurrency on the same database,
 and the ratio API/pgbench is printed. ``--profile`` samples the API workers with py-spy during the run
-and prints where their time goes.
+(``pip install -e '.[bench]'``) and prints where their time goes.
 """
 
 from __future__ import annotations
@@ -518,6 +518,8 @@ def run_loadgen(server: Server, seeded: Seeded, args: argparse.Namespace) -> dic
 
 def profile_command(server: Server, seconds: int, out: Path) -> list[str]:
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    if not Path(py_spy).exists():
+        raise SystemExit("--profile needs py-spy: pip install -e '.[bench]'")
     return [
         py_spy,
         "record",

@@ -9,12 +9,14 @@ conditional updates, not on the isolation level.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -81,10 +83,21 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
+def json_dumps(value: Any) -> str:
+    """JSON columns' serializer: orjson (several times faster than the standard library on the event and
+    snapshot payloads every write carries), falling back to ``json`` for what orjson refuses (integers
+    beyond 64 bits)."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value)
+
+
 def create_engine(
     url: str, *, pool_size: int = 10, max_overflow: int = 10, busy_timeout_ms: int = 30_000, **kwargs: Any
 ) -> AsyncEngine:
     """An async engine configured for the database behind ``url``."""
+    kwargs.setdefault("json_serializer", json_dumps)
     if is_sqlite(url):
         # One connection per use: pooled SQLite connections gain little and keep file locks alive.
         engine = create_async_engine(
