@@ -111,7 +111,10 @@ def _shift_sql(condition: str) -> Any:
     ).columns(**_SHIFTED)
 
 
-_SHIFT_PG = {True: _shift_sql("s.on_hand - s.reserved >= v.delta"), False: _shift_sql("s.reserved + v.delta >= 0")}
+_SHIFT_PG = {
+    True: _shift_sql("s.reserved + v.delta >= 0 AND s.reserved + v.delta <= s.on_hand"),
+    False: _shift_sql("s.reserved + v.delta >= 0"),
+}
 """PostgreSQL: one fixed text for any number of levels (array parameters), so one prepared statement serves
 every order; the portable CASE below is compiled anew for every number of levels."""
 
@@ -201,30 +204,35 @@ async def reserve(
     return set()
 
 
+def held_by_orders(order_ids: Sequence[uuid.UUID]) -> Any:
+    """The active reservations of some orders with their stock level id, SKU code and warehouse code."""
+    return (
+        select(
+            Reservation.id,
+            Reservation.order_id,
+            Reservation.order_line_id,
+            Reservation.sku_id,
+            Reservation.warehouse_id,
+            Reservation.quantity,
+            StockLevel.id.label("level_id"),
+            Sku.sku,
+            Warehouse.code,
+        )
+        .join(
+            StockLevel,
+            and_(StockLevel.sku_id == Reservation.sku_id, StockLevel.warehouse_id == Reservation.warehouse_id),
+        )
+        .join(Sku, Sku.id == Reservation.sku_id)
+        .join(Warehouse, Warehouse.id == Reservation.warehouse_id)
+        .where(Reservation.order_id.in_(order_ids), Reservation.status == "active")
+    )
+
+
 async def release_for_order(
     session: AsyncSession, order_id: uuid.UUID, *, reference: str, actor: str, reason: str | None = None
 ) -> int:
     """Release the order's active reservations (cancellation). Returns how many units went back."""
-    held = list(
-        await session.execute(
-            select(
-                Reservation.id,
-                Reservation.sku_id,
-                Reservation.warehouse_id,
-                Reservation.quantity,
-                StockLevel.id.label("level_id"),
-                Sku.sku,
-                Warehouse.code,
-            )
-            .join(
-                StockLevel,
-                and_(StockLevel.sku_id == Reservation.sku_id, StockLevel.warehouse_id == Reservation.warehouse_id),
-            )
-            .join(Sku, Sku.id == Reservation.sku_id)
-            .join(Warehouse, Warehouse.id == Reservation.warehouse_id)
-            .where(Reservation.order_id == order_id, Reservation.status == "active")
-        )
-    )
+    held = list(await session.execute(held_by_orders([order_id])))
     if not held:
         return 0
     give_back: dict[uuid.UUID, int] = defaultdict(int)

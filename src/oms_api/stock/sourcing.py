@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, insert, select, text, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oms_api.allocation.bulk import insert_rows
@@ -193,28 +193,8 @@ async def release_part(
     wanted: dict[tuple[uuid.UUID, uuid.UUID], int] = defaultdict(int)
     for part in parts:
         wanted[(part.order_line_id, part.warehouse_id)] += part.quantity
-    held = list(
-        await session.execute(
-            select(
-                Reservation.id,
-                Reservation.sku_id,
-                Reservation.warehouse_id,
-                Reservation.order_line_id,
-                Reservation.quantity,
-                StockLevel.id.label("level_id"),
-                Sku.sku,
-                Warehouse.code,
-            )
-            .join(
-                StockLevel,
-                and_(StockLevel.sku_id == Reservation.sku_id, StockLevel.warehouse_id == Reservation.warehouse_id),
-            )
-            .join(Sku, Sku.id == Reservation.sku_id)
-            .join(Warehouse, Warehouse.id == Reservation.warehouse_id)
-            .where(Reservation.order_id == order_id, Reservation.status == "active")
-            .order_by(Reservation.id.desc())  # newest first: the oldest reservations stay as they are
-        )
-    )
+    newest_first = reservations.held_by_orders([order_id]).order_by(Reservation.id.desc())  # oldest stay as they are
+    held = list(await session.execute(newest_first))
     give_back: dict[uuid.UUID, int] = defaultdict(int)
     closed: list[uuid.UUID] = []
     remainders: list[dict[str, object]] = []
@@ -292,27 +272,7 @@ async def active_reservations(session: AsyncSession, order_ids: Sequence[uuid.UU
     """The active reservations of some orders, with their stock levels, in one query."""
     if not order_ids:
         return []
-    rows = await session.execute(
-        select(
-            Reservation.id,
-            Reservation.order_id,
-            Reservation.order_line_id,
-            StockLevel.id.label("level_id"),
-            Reservation.sku_id,
-            Sku.sku,
-            Reservation.warehouse_id,
-            Warehouse.code,
-            Reservation.quantity,
-        )
-        .join(
-            StockLevel,
-            and_(StockLevel.sku_id == Reservation.sku_id, StockLevel.warehouse_id == Reservation.warehouse_id),
-        )
-        .join(Sku, Sku.id == Reservation.sku_id)
-        .join(Warehouse, Warehouse.id == Reservation.warehouse_id)
-        .where(Reservation.order_id.in_(list(order_ids)), Reservation.status == "active")
-        .order_by(Reservation.id)
-    )
+    rows = await session.execute(reservations.held_by_orders(list(order_ids)).order_by(Reservation.id))
     return [
         ActiveReservation(
             row.id,
@@ -343,25 +303,6 @@ class _Change:
 
 _LEDGER = cast(Table, StockMovement.__table__)
 _RESERVATIONS = cast(Table, Reservation.__table__)
-_SHIFT_PG = text(
-    """
-    UPDATE stock_levels AS s
-       SET reserved = s.reserved + v.delta, version = s.version + 1, updated_at = :now
-      FROM unnest(CAST(:ids AS uuid[]), CAST(:deltas AS integer[])) AS v(id, delta)
-     WHERE s.id = v.id AND s.reserved + v.delta >= 0 AND s.reserved + v.delta <= s.on_hand
-    RETURNING s.id, s.sku_id, s.warehouse_id, s.on_hand, s.reserved
-    """
-)
-
-
-async def _shift(session: AsyncSession, totals: dict[uuid.UUID, int]) -> list[Any]:
-    """Add ``totals`` to ``reserved``, where the level stays within 0..on_hand: on PostgreSQL one statement with
-    two array parameters (a CASE of thousands of branches costs more to compile than to run)."""
-    if session.get_bind().dialect.name == "postgresql":
-        ids = list(totals)
-        params = {"ids": [str(i) for i in ids], "deltas": [totals[i] for i in ids], "now": utcnow()}
-        return list(await session.execute(_SHIFT_PG, params))
-    return await reservations.shift_reserved(session, totals, guard=True)
 
 
 async def _shift_many(
@@ -374,7 +315,7 @@ async def _shift_many(
     totals: dict[uuid.UUID, int] = defaultdict(int)
     for change in changes:
         totals[change.level_id] += change.delta
-    rows = await _shift(session, dict(totals))
+    rows = await reservations.shift_reserved(session, dict(totals), guard=True)  # callers hold the locks
     if len(rows) != len(totals):
         raise RuntimeError("stock levels changed under a batch that held their locks")  # callers lock first
     final = {row.id: row for row in rows}
