@@ -22,6 +22,7 @@ import httpx
 import pytest
 
 from oms_api.app import create_app
+from oms_api.bootstrap import bootstrap
 from oms_api.kit.auth import Scope, create_api_key
 from oms_api.kit.db import create_engine, session_factory, session_scope
 from oms_api.kit.migrations import upgrade
@@ -50,6 +51,12 @@ async def pg_admin(sql: str) -> None:
         await conn.execute(sql)
     finally:
         await conn.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _wired() -> None:
+    """Every test process is wired as the service is: event types sealed, the bus's reactions subscribed."""
+    bootstrap()
 
 
 def blocking(coro: Coroutine[Any, Any, None]) -> None:

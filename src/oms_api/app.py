@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from oms_api import __version__
 from oms_api.allocation.geo import geocoder
+from oms_api.bootstrap import bootstrap
 from oms_api.kit.db import create_engine, session_factory
 from oms_api.kit.logging import configure_logging
 from oms_api.kit.middleware import RequestContextMiddleware
@@ -58,6 +59,7 @@ class Database:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    bootstrap()
     configure_logging(settings.log_level, settings.log_json)
     engine = create_engine(
         settings.database_url,

@@ -5,6 +5,8 @@ from functools import lru_cache
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from oms_api.kit.durations import parse_schedule
+
 
 class Settings(BaseSettings):
     """Configuration; each field is documented in the README's configuration table."""
@@ -85,16 +87,12 @@ class Settings(BaseSettings):
     @field_validator("webhooks_retry_schedule")
     @classmethod
     def _schedule(cls, value: str) -> str:
-        from oms_api.webhooks.domain import parse_schedule
-
         parse_schedule(value)  # raises ValueError with a readable message
         return value
 
     @property
     def retry_schedule(self) -> tuple[float, ...]:
         """``webhooks_retry_schedule`` in seconds."""
-        from oms_api.webhooks.domain import parse_schedule
-
         return parse_schedule(self.webhooks_retry_schedule)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from oms_api.event_catalog import CATALOGUE
+from oms_api.kit.event_types import catalogue
 from tests.factories import (
     make_box_type,
     make_channel,
@@ -164,7 +164,7 @@ async def test_packing_from_the_selection_seals_each_box_and_packs_the_shipment(
     package_events = await recorded_events(database_url, package["id"])
     assert [e["type"] for e in package_events] == ["package.created", *["package.item_scanned"] * 3, "package.sealed"]
     for event in package_events + await recorded_events(database_url, bench["boxes"]["small"]["id"]):
-        CATALOGUE[event["type"]].schema.model_validate(event["data"])
+        catalogue()[event["type"]].schema.model_validate(event["data"])
     sealed = await scan(api, package["id"], mug)
     assert sealed.status_code == 409
     assert sealed.json()["code"] in {"package_sealed", "shipment_not_packable"}

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from oms_api.event_catalog import CATALOGUE
+from oms_api.kit.event_types import catalogue
 from tests.factories import (
     assign_bin,
     make_bin,
@@ -45,7 +45,7 @@ async def floor(api: httpx.AsyncClient) -> dict[str, Any]:
 def assert_as_declared(events: list[dict[str, Any]]) -> None:
     """Every event matches the data schema its type declares in the catalogue partners subscribe from."""
     for event in events:
-        CATALOGUE[event["type"]].schema.model_validate(event["data"])
+        catalogue()[event["type"]].schema.model_validate(event["data"])
 
 
 async def _zone(api: httpx.AsyncClient, warehouse: str, code: str, sequence: int) -> dict[str, Any]:

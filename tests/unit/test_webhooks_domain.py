@@ -12,11 +12,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from standardwebhooks import Webhook, WebhookVerificationError
 
+from oms_api.kit.durations import parse_schedule
 from oms_api.settings import Settings
 from oms_api.webhooks import domain, signing
 from oms_api.webhooks.domain import Queued
 
-DEFAULT = domain.parse_schedule(Settings.model_fields["webhooks_retry_schedule"].default)
+DEFAULT = parse_schedule(Settings.model_fields["webhooks_retry_schedule"].default)
 
 
 # --- the retry schedule -----------------------------------------------------------------------------------------
@@ -30,14 +31,14 @@ def test_the_default_schedule_retries_for_about_three_days() -> None:
 
 
 def test_schedule_steps_take_units() -> None:
-    assert domain.parse_schedule("5s, 2m,1h ,1d,3") == (5, 120, 3600, 86_400, 3)
-    assert domain.parse_schedule("0.05s") == (0.05,)
+    assert parse_schedule("5s, 2m,1h ,1d,3") == (5, 120, 3600, 86_400, 3)
+    assert parse_schedule("0.05s") == (0.05,)
 
 
 @pytest.mark.parametrize("text", ["", "5x", "-1s", "0s", "8d", "1h,,2h", "soon"])
 def test_a_bad_schedule_is_refused(text: str) -> None:
     with pytest.raises(ValueError, match="schedule"):
-        domain.parse_schedule(text)
+        parse_schedule(text)
 
 
 def test_settings_refuse_a_bad_schedule() -> None:

@@ -11,8 +11,8 @@ from typing import Any, cast
 from sqlalchemy import Table, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oms_api.allocation.bulk import insert_rows
 from oms_api.allocation.models import AllocationPlan
+from oms_api.kit.bulk import insert_rows
 from oms_api.kit.outbox import Event
 from oms_api.kit.sql import table_insert
 from oms_api.orders.models import Order, OrderLine

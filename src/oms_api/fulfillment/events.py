@@ -1,4 +1,4 @@
-"""Fulfilment event types: shipments through their lifecycle, and the order steps shipments drive.
+"""Fulfilment event types: shipments through their lifecycle (the order steps they drive are ``order.*``).
 
 ``data`` of a shipment event is the whole shipment after the step (lines, packages, carrier, tracking
 numbers, estimated delivery date), so a notification needs no second call.
@@ -6,11 +6,10 @@ numbers, estimated delivery date), so a notification needs no second call.
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from oms_api.fulfillment.schemas import Shipment
 from oms_api.kit.event_types import declare
-from oms_api.orders.events_catalog import OrderEventPayload
 
 
 class ShipmentEventData(Shipment):
@@ -19,16 +18,30 @@ class ShipmentEventData(Shipment):
     previous_status: str | None = Field(description="The status before this step (none for shipment.created)")
 
 
-ORDER_ALLOCATED = declare(
-    "order.allocated", "The order's reserved stock was split into shipments, one per warehouse.", OrderEventPayload
-)
-ORDER_PARTIALLY_SHIPPED = declare(
-    "order.partially_shipped",
-    "Some of the order's units left their warehouses; others have not yet.",
-    OrderEventPayload,
-)
-ORDER_SHIPPED = declare("order.shipped", "Every unit of the order has left its warehouse.", OrderEventPayload)
-ORDER_DELIVERED = declare("order.delivered", "Every unit of the order reached the customer.", OrderEventPayload)
+class ShortPickData(BaseModel):
+    """What re-allocation needs: which units of which order line the warehouse could not find."""
+
+    shipment_id: str
+    order_id: str
+    warehouse_id: str
+    shipment_line_id: str
+    order_line_id: str
+    sku_id: str
+    sku: str
+    short_quantity: int
+    pick_list_id: str
+    reallocated: bool
+    new_shipment_ids: list[str]
+    not_reallocated_because: str | None = None
+
+
+class ShipmentPickedData(BaseModel):
+    shipment_id: str
+    order_id: str
+    warehouse_id: str
+    picked_units: int
+    short_units: int
+
 
 SHIPMENT_CREATED = declare(
     "shipment.created", "A shipment was made for an order's stock at one warehouse.", ShipmentEventData
@@ -63,4 +76,14 @@ SHIPMENT_UPDATED = declare(
     "shipment.updated",
     "A shipment's carrier choice, price or estimated delivery date changed (status unchanged).",
     ShipmentEventData,
+)
+SHIPMENT_SHORT_PICKED = declare(
+    "shipment.short_picked",
+    "Units of a shipment line were not found at pick time; the missing quantity needs re-allocation",
+    ShortPickData,
+)
+SHIPMENT_PICKED = declare(
+    "shipment.picked",
+    "Every line of a shipment was picked (or reported short), on every zone's list",
+    ShipmentPickedData,
 )

@@ -106,7 +106,7 @@ def create_engine(
         _configure_sqlite(engine, busy_timeout_ms)
         return engine
     engine = create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=False, **kwargs)
-    # Batch executemany INSERTs into one multi-row statement even without RETURNING (see kit.sql.insert_rows).
+    # Batch executemany INSERTs into one multi-row statement even without RETURNING (see kit.bulk.insert_rows).
     engine.sync_engine.dialect.use_insertmanyvalues_wo_returning = True
     return engine
 

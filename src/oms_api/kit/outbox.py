@@ -1,26 +1,32 @@
 """Domain events, written in the transaction that makes the change (transactional outbox).
 
 Services call ``record``; the events are buffered on the session and written in one
-multi-row INSERT just before commit (``flush_events``), so an event exists if and only if
-its change committed. ``seq`` gives one total order for delivery; per aggregate it is the
-order in which things happened. The order history (``GET /v1/orders/{id}/events``) is read
-from this same table, so the history and what partners are told can never disagree.
+multi-row INSERT (``COPY`` for a large batch, see ``kit.bulk``) just before commit
+(``flush_events``), so an event exists if and only if its change committed. ``seq`` gives one
+total order for delivery; per aggregate it is the order in which things happened. The order
+history (``GET /v1/orders/{id}/events``) is read from this same table, so the history and what
+partners are told can never disagree.
+
+This module is the only one that touches the buffer: work that may be undone on its own runs in
+``savepoint``, which drops the events that work recorded when it rolls back.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import JSON, BigInteger, Index, Integer, String, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from oms_api.kit.bulk import insert_rows
 from oms_api.kit.clock import utcnow
 from oms_api.kit.db import Base
 from oms_api.kit.ids import uuid7
-from oms_api.kit.sql import insert_rows
 
 _PENDING = "oms_pending_events"
 
@@ -61,7 +67,7 @@ def record(
     reason: str | None = None,
 ) -> None:
     """Buffer one event for this transaction (``data`` must be JSON-ready: a snapshot)."""
-    session.info.setdefault(_PENDING, []).append(
+    _pending(session).append(
         {
             "id": uuid7(),
             "type": type_,
@@ -75,8 +81,12 @@ def record(
     )
 
 
+def _pending(session: AsyncSession) -> list[dict[str, Any]]:
+    return cast(list[dict[str, Any]], session.info.setdefault(_PENDING, []))
+
+
 async def flush_events(session: AsyncSession) -> None:
-    """Write the buffered events; call right before commit."""
+    """Write the buffered events; call right before commit (or before a savepoint that must not hold them)."""
     pending = session.info.pop(_PENDING, None)
     if pending:
         await insert_rows(session, Event, pending)  # one statement, however many events
@@ -85,3 +95,19 @@ async def flush_events(session: AsyncSession) -> None:
 def discard_events(session: AsyncSession) -> None:
     """Forget buffered events of a transaction that is being rolled back."""
     session.info.pop(_PENDING, None)
+
+
+@asynccontextmanager
+async def savepoint(session: AsyncSession) -> AsyncIterator[None]:
+    """Run a block in a savepoint: if it raises, its changes AND the events it recorded are undone.
+
+    Work that may fail without failing the request (a storefront order that turns out to be out of stock,
+    a short pick that cannot be re-sourced) runs inside; events recorded before the block are kept.
+    """
+    kept = len(_pending(session))
+    try:
+        async with session.begin_nested():
+            yield
+    except BaseException:
+        del _pending(session)[kept:]
+        raise

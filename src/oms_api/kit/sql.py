@@ -42,14 +42,3 @@ def insert_ignoring_conflicts(dialect: str, table: Table, *index_elements: str) 
     """``INSERT … ON CONFLICT [(index_elements)] DO NOTHING`` for ``dialect``, built once (rowcount 0: a conflict)."""
     stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
     return stmt.on_conflict_do_nothing(index_elements=list(index_elements) or None)
-
-
-async def insert_rows(session: AsyncSession, model: Any, rows: list[dict[str, Any]]) -> None:
-    """Insert many rows as ONE multi-row INSERT whose SQL is compiled once and cached.
-
-    ``insert(...).values([...])`` is recompiled for every call (SQLAlchemy does not cache
-    multi-values statements); an executemany of the table's INSERT is batched into one
-    statement by the dialect's "insertmanyvalues" (enabled without RETURNING in kit.db).
-    """
-    if rows:
-        await session.execute(table_insert(model.__table__), rows)

@@ -1,29 +1,51 @@
-"""Order events: one snapshot of the order per transition, written to the outbox."""
+"""Order event types (declared for the catalogue): ``data`` is the whole order after the step."""
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from pydantic import Field
 
-from oms_api.kit import outbox
-from oms_api.kit.auth import Principal
-from oms_api.orders.domain import TRANSITIONS, OrderStatus
+from oms_api.allocation.schemas import AllocationChanged
+from oms_api.kit.event_types import declare
 from oms_api.orders.schemas import Order
-from oms_api.orders.views import snapshot
 
 
-def record_transition(
-    session: AsyncSession,
-    type_: str,
-    view: Order,
-    from_status: OrderStatus | None,
-    to_status: OrderStatus | None,
-    actor: Principal,
-    reason: str | None = None,
-) -> None:
-    """Record ``type_`` with the order as it stands after this step (``previous_status`` says where it was)."""
-    data = snapshot(view)
-    if to_status is not None:
-        data["status"] = to_status.value
-        data["allowed_transitions"] = sorted(TRANSITIONS[to_status])
-    data["previous_status"] = from_status.value if from_status else None
-    outbox.record(session, type_, "order", view.id, data, actor=actor.actor, reason=reason)
+class OrderEventPayload(Order):
+    """The order as it stands after the step, and where it was before."""
+
+    previous_status: str | None = Field(description="The status before this step (none for order.created)")
+
+
+ORDER_CREATED = declare(
+    "order.created", "An order was placed (status pending, before its stock check).", OrderEventPayload
+)
+ORDER_CONFIRMED = declare(
+    "order.confirmed", "An order's stock is reserved for every line: it is confirmed.", OrderEventPayload
+)
+ORDER_CANCELLED = declare(
+    "order.cancelled", "An order was cancelled; its reserved stock went back to availability.", OrderEventPayload
+)
+ORDER_ON_HOLD = declare(
+    "order.on_hold", "An order was put on hold (status_reason says why); its stock stays reserved.", OrderEventPayload
+)
+ORDER_HOLD_RELEASED = declare(
+    "order.hold_released", "A held order resumed in the status it had before the hold.", OrderEventPayload
+)
+ORDER_UPDATED = declare(
+    "order.updated", "An order's addresses, tags or notes changed (status unchanged).", OrderEventPayload
+)
+ORDER_ALLOCATED = declare(
+    "order.allocated", "The order's reserved stock was split into shipments, one per warehouse.", OrderEventPayload
+)
+ORDER_PARTIALLY_SHIPPED = declare(
+    "order.partially_shipped",
+    "Some of the order's units left their warehouses; others have not yet.",
+    OrderEventPayload,
+)
+ORDER_SHIPPED = declare("order.shipped", "Every unit of the order has left its warehouse.", OrderEventPayload)
+ORDER_DELIVERED = declare("order.delivered", "Every unit of the order reached the customer.", OrderEventPayload)
+ORDER_ALLOCATION_CHANGED = declare(
+    "order.allocation_changed",
+    "An order's stock was re-sourced (POST …/allocate or …/reallocate): units released at some warehouses "
+    "and reserved at others. Shipments not yet picked should follow the new allocations.",
+    AllocationChanged,
+)

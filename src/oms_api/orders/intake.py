@@ -29,7 +29,7 @@ from oms_api.kit.ids import uuid7
 from oms_api.kit.money import Money
 from oms_api.orders import domain, placing, repository, service
 from oms_api.orders.domain import OrderStatus
-from oms_api.orders.events import record_transition
+from oms_api.orders.history import record_transition
 from oms_api.orders.models import Order as OrderRow
 from oms_api.orders.models import OrderLine as LineRow
 from oms_api.orders.schemas import Order, OrderCreate

@@ -27,7 +27,7 @@ from oms_api.kit.money import Money
 from oms_api.kit.schemas import Money as MoneyIn
 from oms_api.orders import domain, repository
 from oms_api.orders.domain import OrderStatus
-from oms_api.orders.events import record_transition
+from oms_api.orders.history import record_transition
 from oms_api.orders.models import Order as OrderRow
 from oms_api.orders.models import OrderLine as LineRow
 from oms_api.orders.schemas import CustomerRef, Order, OrderCreate

@@ -12,11 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from oms_api.channels.models import Channel
 from oms_api.customers.models import Customer
+from oms_api.kit.bulk import insert_rows
 from oms_api.kit.db_types import tag_pattern
 from oms_api.kit.ids import parse_uuid
 from oms_api.kit.outbox import Event
 from oms_api.kit.pagination import PageParams, Slice, make_slice
-from oms_api.kit.sql import dialect_name, insert_ignoring_conflicts, insert_rows
+from oms_api.kit.sql import dialect_name, insert_ignoring_conflicts
 from oms_api.orders.models import Order, OrderLine
 
 _ORDERS = cast(Table, Order.__table__)

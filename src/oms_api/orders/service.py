@@ -16,7 +16,7 @@ from oms_api.kit.outbox import Event
 from oms_api.kit.pagination import PageParams, Slice
 from oms_api.orders import domain, repository
 from oms_api.orders.domain import OrderStatus
-from oms_api.orders.events import record_transition
+from oms_api.orders.history import record_transition
 from oms_api.orders.models import Order as OrderRow
 from oms_api.orders.schemas import Order, OrderUpdate
 from oms_api.orders.views import order_view

@@ -62,31 +62,6 @@ class PickLineConfirmedData(BaseModel):
     status: str
 
 
-class ShortPickData(BaseModel):
-    """What re-allocation needs: which units of which order line the warehouse could not find."""
-
-    shipment_id: str
-    order_id: str
-    warehouse_id: str
-    shipment_line_id: str
-    order_line_id: str
-    sku_id: str
-    sku: str
-    short_quantity: int
-    pick_list_id: str
-    reallocated: bool
-    new_shipment_ids: list[str]
-    not_reallocated_because: str | None = None
-
-
-class ShipmentPickedData(BaseModel):
-    shipment_id: str
-    order_id: str
-    warehouse_id: str
-    picked_units: int
-    short_units: int
-
-
 declare("zone.created", "A warehouse zone was created", ZoneData)
 declare("zone.updated", "A warehouse zone was changed", ZoneData)
 declare("bin_location.created", "A bin location was created", BinLocationData)
@@ -96,13 +71,3 @@ declare("sku_bin.unassigned", "A SKU's pick bin assignment was removed", SkuBinD
 declare("pick_list.created", "A pick list was generated for a warehouse", PickListData)
 declare("pick_list.line_confirmed", "A picker confirmed a pick-list line by scanning", PickLineConfirmedData)
 declare("pick_list.completed", "Every line of a pick list was confirmed", PickListData)
-declare(
-    "shipment.short_picked",
-    "Units of a shipment line were not found at pick time; the missing quantity needs re-allocation",
-    ShortPickData,
-)
-declare(
-    "shipment.picked",
-    "Every line of a shipment was picked (or reported short), on every zone's list",
-    ShipmentPickedData,
-)

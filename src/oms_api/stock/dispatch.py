@@ -23,9 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from oms_api.catalog.models import Sku
 from oms_api.kit import outbox
+from oms_api.kit.bulk import insert_rows
 from oms_api.kit.clock import utcnow
 from oms_api.kit.ids import uuid7
-from oms_api.kit.sql import insert_rows
 from oms_api.stock.models import Reservation, StockLevel, StockMovement, Warehouse
 from oms_api.stock.reservations import shift_reserved, write_ledger
 

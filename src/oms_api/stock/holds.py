@@ -25,9 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from oms_api.allocation import domain as allocation
 from oms_api.catalog.models import Sku
+from oms_api.kit.bulk import insert_rows
 from oms_api.kit.clock import utcnow
 from oms_api.kit.ids import uuid7
-from oms_api.kit.sql import insert_rows
 from oms_api.stock.models import Reservation, StockLevel, Warehouse
 from oms_api.stock.reservations import Hold, SkuStock, load_candidates, shift_reserved, write_ledger
 

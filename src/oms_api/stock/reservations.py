@@ -24,9 +24,9 @@ from sqlalchemy.types import TypeEngine
 from oms_api.allocation.domain import Candidate
 from oms_api.catalog.models import Sku
 from oms_api.kit import outbox
+from oms_api.kit.bulk import insert_rows
 from oms_api.kit.clock import utcnow
 from oms_api.kit.ids import uuid7
-from oms_api.kit.sql import insert_rows
 from oms_api.stock.models import Reservation, StockLevel, StockMovement, Warehouse
 
 

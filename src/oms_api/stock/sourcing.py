@@ -19,8 +19,8 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oms_api.allocation.bulk import insert_rows
 from oms_api.catalog.models import Sku
+from oms_api.kit.bulk import insert_rows
 from oms_api.kit.clock import utcnow
 from oms_api.kit.ids import uuid7
 from oms_api.stock import reservations

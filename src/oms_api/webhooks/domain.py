@@ -15,8 +15,6 @@ from urllib.parse import urlsplit
 
 ALL_EVENTS = "*"
 MAX_URL_LENGTH = 2048
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400}
-_STEP = re.compile(r"^(\d+(?:\.\d+)?)([smhd]?)$")
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -180,23 +178,6 @@ def matches(patterns: Sequence[str], event_type: str) -> bool:
 
 
 # --- retries ----------------------------------------------------------------------------------------------------
-
-
-def parse_schedule(text: str) -> tuple[float, ...]:
-    """``"5s,30s,2m,1h"`` -> seconds; a bare number is seconds. At least one step, each > 0 and <= 7 days."""
-    steps = []
-    for raw in text.split(","):
-        token = raw.strip().lower()
-        found = _STEP.match(token)
-        if not found:
-            raise ValueError(f"retry schedule step {raw.strip()!r} is not like 30s, 5m, 2h or 1d")
-        seconds = float(found.group(1)) * _UNITS[found.group(2) or "s"]
-        if not 0 < seconds <= 7 * 86_400:
-            raise ValueError(f"retry schedule step {raw.strip()!r} must be more than 0 and at most 7 days")
-        steps.append(seconds)
-    if not steps:
-        raise ValueError("the retry schedule needs at least one step")
-    return tuple(steps)
 
 
 def parse_retry_after(value: str | None, now: datetime) -> float | None:

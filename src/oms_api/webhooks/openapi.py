@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from fastapi import Body, FastAPI, Header, Response
 from pydantic import BaseModel, Field, create_model
 
-from oms_api import event_catalog
+from oms_api.kit.event_types import EventType, catalogue
 
 RECEIVER_DOC = """{description}
 
@@ -26,7 +26,7 @@ def _camel(name: str) -> str:
     return "".join(part.capitalize() for part in name.replace(".", "_").split("_"))
 
 
-def envelope_model(event_type: event_catalog.EventType) -> type[BaseModel]:
+def envelope_model(event_type: EventType) -> type[BaseModel]:
     """``{"id", "type", "created_at", "data"}`` with ``data`` typed by the event type's schema."""
     model: type[BaseModel] = create_model(
         f"{_camel(event_type.name)}Event",
@@ -62,7 +62,7 @@ def _receiver(model: type[BaseModel]) -> Any:
 
 def register(app: FastAPI) -> None:
     """Declare every catalogued event type as an OpenAPI webhook of ``app``."""
-    for event_type in sorted(event_catalog.CATALOGUE.values(), key=lambda t: t.name):
+    for event_type in sorted(catalogue().values(), key=lambda t: t.name):
         app.webhooks.add_api_route(
             event_type.name,
             _receiver(envelope_model(event_type)),

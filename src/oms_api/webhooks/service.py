@@ -9,12 +9,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oms_api import event_catalog
 from oms_api.kit import outbox
 from oms_api.kit.auth import Principal
 from oms_api.kit.clock import utcnow
 from oms_api.kit.errors import Conflict, NotFound, Unprocessable, field_error
 from oms_api.kit.etags import check_if_match
+from oms_api.kit.event_types import EventType, catalogue
 from oms_api.kit.ids import uuid7
 from oms_api.kit.pagination import PageParams, Slice
 from oms_api.settings import Settings
@@ -30,13 +30,13 @@ REPLAY_CHUNK = 1000
 # --- the catalogue ----------------------------------------------------------------------------------------------
 
 
-def event_types() -> list[event_catalog.EventType]:
+def event_types() -> list[EventType]:
     """Every declared event type, by name."""
-    return [event_catalog.CATALOGUE[name] for name in sorted(event_catalog.CATALOGUE)]
+    return [catalogue()[name] for name in sorted(catalogue())]
 
 
-def get_event_type(name: str) -> event_catalog.EventType:
-    found = event_catalog.CATALOGUE.get(name)
+def get_event_type(name: str) -> EventType:
+    found = catalogue().get(name)
     if found is None:
         raise NotFound(f"No event type {name!r}", code="event_type_not_found")
     return found
@@ -44,7 +44,7 @@ def get_event_type(name: str) -> event_catalog.EventType:
 
 def _patterns(patterns: list[str]) -> list[str]:
     try:
-        return domain.check_patterns(patterns, event_catalog.CATALOGUE)
+        return domain.check_patterns(patterns, catalogue())
     except ValueError as exc:
         raise field_error("/body/event_types", str(exc), "unknown_event_type") from exc
 

@@ -32,6 +32,7 @@ from typing import TypeVar
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from oms_api.bootstrap import bootstrap
 from oms_api.kit.clock import utcnow
 from oms_api.kit.db import create_engine, session_factory
 from oms_api.kit.metrics import WORKER_BACKLOG, WORKER_OLDEST_PENDING
@@ -64,6 +65,7 @@ class Worker:
         name: str | None = None,
         jobs: list[scheduled.Job] | None = None,
     ) -> None:
+        bootstrap()  # the jobs publish to the event bus and read the event type catalogue
         self.settings = settings
         self._engine: AsyncEngine | None = None
         if sessions is None:

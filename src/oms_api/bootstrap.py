@@ -1,0 +1,46 @@
+"""Start-up wiring of a process: every public event type declared, every reaction between contexts subscribed.
+
+Every entry point calls ``bootstrap()`` before it serves anything: the API app, the worker, the CLI (and the
+tests). Until then the event bus refuses to publish and the catalogue refuses to be read, so a process that
+forgot cannot silently drop a reaction or publish half a catalogue. Calling it again changes nothing.
+"""
+
+from __future__ import annotations
+
+from oms_api.carriers import events as carriers_events
+from oms_api.carts import events as carts_events
+from oms_api.catalog import events as catalog_events
+from oms_api.channels import events as channels_events
+from oms_api.customers import events as customers_events
+from oms_api.fulfillment import events as fulfillment_events
+from oms_api.kit import bus, event_types
+from oms_api.kit.bus import Handler
+from oms_api.orders import events as orders_events
+from oms_api.packing import events as packing_events
+from oms_api.picking import events as picking_events
+from oms_api.stock import events as stock_events
+from oms_api.webhooks import events as webhooks_events
+
+EVENT_MODULES = (
+    carriers_events,
+    carts_events,
+    catalog_events,
+    channels_events,
+    customers_events,
+    fulfillment_events,
+    orders_events,
+    packing_events,
+    picking_events,
+    stock_events,
+    webhooks_events,
+)
+"""Every module that declares public event types (one per context that owns a prefix)."""
+
+SUBSCRIPTIONS: dict[type, list[Handler]] = {}
+"""Domain event class -> the handlers of other contexts that react to it, in the order they run."""
+
+
+def bootstrap() -> None:
+    """Seal the event type catalogue and wire the event bus (idempotent)."""
+    event_types.seal()
+    bus.wire(SUBSCRIPTIONS)
