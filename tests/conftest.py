@@ -27,6 +27,7 @@ from oms_api.kit.auth import Scope, create_api_key
 from oms_api.kit.db import create_engine, session_factory, session_scope
 from oms_api.kit.migrations import upgrade
 from oms_api.settings import Settings
+from tests.support import ownership
 
 PG_ADMIN_DSN = os.environ.get("OMS_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 DATABASES = [d for d in os.environ.get("OMS_TEST_DATABASES", "sqlite,postgresql").split(",") if d]
@@ -55,8 +56,17 @@ async def pg_admin(sql: str) -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 def _wired() -> None:
-    """Every test process is wired as the service is: event types sealed, the bus's reactions subscribed."""
+    """Every test process is wired as the service is: event types sealed, the bus's reactions subscribed; and
+    every write it makes is watched for a context writing another's table (``tests.support.ownership``)."""
     bootstrap()
+    ownership.install()
+
+
+@pytest.fixture(autouse=True)
+def _tables_written_by_their_owners() -> Iterator[None]:
+    ownership.take()
+    yield
+    assert ownership.take() == [], "a context wrote a table it does not own"
 
 
 def blocking(coro: Coroutine[Any, Any, None]) -> None:

@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from itertools import combinations
 
-from oms_api.packing.domain import Box, Item, Selection, select_boxes
+from oms_api.fulfillment.packing.domain import Box, Item, Selection, select_boxes
 
 BOXES = [  # inner mm, content weight g, cost in cents
     Box("XS", 220, 160, 80, 2_000, 65),

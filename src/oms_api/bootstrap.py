@@ -13,11 +13,13 @@ from oms_api.catalog import events as catalog_events
 from oms_api.channels import events as channels_events
 from oms_api.customers import events as customers_events
 from oms_api.fulfillment import events as fulfillment_events
+from oms_api.fulfillment import handlers as fulfillment_handlers
+from oms_api.fulfillment.packing import events as packing_events
+from oms_api.fulfillment.picking import events as picking_events
 from oms_api.kit import bus, event_types
 from oms_api.kit.bus import Handler
 from oms_api.orders import events as orders_events
-from oms_api.packing import events as packing_events
-from oms_api.picking import events as picking_events
+from oms_api.orders.events import OrderCancelled
 from oms_api.stock import events as stock_events
 from oms_api.webhooks import events as webhooks_events
 
@@ -36,7 +38,9 @@ EVENT_MODULES = (
 )
 """Every module that declares public event types (one per context that owns a prefix)."""
 
-SUBSCRIPTIONS: dict[type, list[Handler]] = {}
+SUBSCRIPTIONS: dict[type, list[Handler]] = {
+    OrderCancelled: [fulfillment_handlers.on_order_cancelled],
+}
 """Domain event class -> the handlers of other contexts that react to it, in the order they run."""
 
 

@@ -22,8 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oms_api.kit import idempotency, migrations
-from oms_api.kit.auth import ApiKey, Scope, create_api_key
-from oms_api.kit.clock import utcnow
+from oms_api.kit.auth import ApiKey, Scope, create_api_key, revoke_api_key
 from oms_api.kit.db import create_engine, is_sqlite, session_factory, session_scope
 from oms_api.settings import Settings, get_settings
 
@@ -332,11 +331,7 @@ def cmd_keys_list(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_keys_revoke(args: argparse.Namespace, settings: Settings) -> int:
     async def revoke(session: AsyncSession) -> ApiKey | None:
-        key = await session.get(ApiKey, args.key_id)
-        if key is not None and key.revoked_at is None:
-            key.revoked_at = utcnow()
-            await session.flush()
-        return key
+        return await revoke_api_key(session, args.key_id)
 
     key = with_session(settings, revoke)
     if key is None:

@@ -19,10 +19,8 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-from sqlalchemy import update
 
-from oms_api.kit.auth import ApiKey, Scope, create_api_key
-from oms_api.kit.clock import utcnow
+from oms_api.kit.auth import Scope, create_api_key, revoke_api_key
 from oms_api.kit.db import session_scope
 from oms_api.settings import Settings
 
@@ -373,7 +371,7 @@ async def seed(settings: Settings, echo: Echo = print) -> SeedReport:
     finally:
         if key_id is not None:
             async with session_scope(sessions) as session:
-                await session.execute(update(ApiKey).where(ApiKey.id == key_id).values(revoked_at=utcnow()))
+                await revoke_api_key(session, key_id)
         await app.state.db.engine.dispose()
     if report.created:
         echo(f"Done: {report.created} records created.")

@@ -11,20 +11,20 @@ from fastapi.routing import APIRoute
 
 
 def all_routers() -> list[APIRouter]:
-    from oms_api.allocation.router import router as allocation
     from oms_api.carriers.router import router as carriers
     from oms_api.carts.router import router as carts
     from oms_api.catalog.router import router as catalog
     from oms_api.channels.router import router as channels
     from oms_api.customers.router import router as customers
     from oms_api.documents.router import router as documents
+    from oms_api.fulfillment.packing.router import routers as packing
+    from oms_api.fulfillment.picking.router import routers as picking
     from oms_api.fulfillment.router import router as fulfilment
     from oms_api.health import router as health
-    from oms_api.integrations.easypost import router as easypost
+    from oms_api.integrations.easypost_router import router as easypost
     from oms_api.integrations.inbound.router import router as inbound
+    from oms_api.orders.allocation_router import router as allocation
     from oms_api.orders.router import router as orders
-    from oms_api.packing.router import routers as packing
-    from oms_api.picking.router import routers as picking
     from oms_api.promises.router import router as promises
     from oms_api.stock.router import router as stock
     from oms_api.stock.warehouses_router import router as warehouses

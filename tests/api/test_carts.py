@@ -139,6 +139,28 @@ async def test_a_cart_that_cannot_be_fully_held_is_refused_and_holds_nothing(
     await assert_ledger_replays(database_url)
 
 
+async def test_carts_hold_only_where_the_channels_sourcing_policy_allows(
+    api: httpx.AsyncClient, shop: dict[str, Any], database_url: str
+) -> None:
+    """The same policy as the channel's orders: allowed warehouses and safety stock (a cart used to hold where
+    its order could not be served from)."""
+    only_big = await make_channel(api, sourcing={"allowed_warehouses": [shop["big"]]})
+    cart = await make_cart(api, only_big["code"], [(shop["mug"], 2)])
+    assert held(cart, shop["mug"]) == {shop["big"]: 2}
+    refused = await api.post("/v1/carts", json=cart_body(only_big["code"], [(shop["tee"], 1, None)]))
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["shortages"] == [{"sku": shop["tee"], "requested": 1, "available": 0}]
+
+    level = (await api.get("/v1/stock-levels", params={"sku": shop["mug"], "warehouse": shop["big"]})).json()
+    patched = await api.patch(f"/v1/stock-levels/{level['data'][0]['id']}", json={"safety_stock": 2})
+    assert patched.status_code == 200, patched.text
+    short = await api.post("/v1/carts", json=cart_body(only_big["code"], [(shop["mug"], 2, None)]))
+    assert short.status_code == 409, short.text
+    assert short.json()["shortages"] == [{"sku": shop["mug"], "requested": 2, "available": 1}]  # 5 - 2 held - 2 safe
+    assert await reserved(api, shop["mug"]) == {shop["big"]: 2, shop["small"]: 0}
+    await assert_ledger_replays(database_url)
+
+
 async def test_held_stock_cannot_be_taken_by_another_cart_or_an_order(
     api: httpx.AsyncClient, shop: dict[str, Any], database_url: str
 ) -> None:

@@ -3,11 +3,37 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from oms_api.allocation.domain import Candidate, LineRequest, plan
+from oms_api.allocation.domain import Holding, LineRequest, Plan, Policy, Site, source
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A warehouse holding a SKU, with what it can still promise."""
+
+    warehouse_id: uuid.UUID
+    warehouse_code: str
+    priority: int
+    available: int
+
+
+def plan(
+    lines: Sequence[LineRequest], candidates: Mapping[uuid.UUID, Sequence[Candidate]], max_warehouses: int = 3
+) -> Plan:
+    """The engine without coordinates, policy or safety stock: fewest shipments, then priority."""
+    sites: dict[uuid.UUID, Site] = {}
+    holdings: list[Holding] = []
+    for sku_id, found in candidates.items():
+        for c in found:
+            sites.setdefault(c.warehouse_id, Site(c.warehouse_id, c.warehouse_code, c.priority))
+            holdings.append(Holding(sku_id, c.warehouse_id, c.available))
+    return source(lines, sites.values(), holdings, None, Policy(max_warehouses=max_warehouses), explain=False)
+
 
 A, B, C = (uuid.UUID(int=i) for i in (1, 2, 3))
 SKU1, SKU2 = uuid.UUID(int=101), uuid.UUID(int=102)

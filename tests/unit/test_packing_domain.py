@@ -7,7 +7,7 @@ from itertools import combinations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from oms_api.packing.domain import (
+from oms_api.fulfillment.packing.domain import (
     ORDERINGS,
     Box,
     Item,
@@ -227,7 +227,7 @@ def test_packing_one_box_never_overlaps_or_overflows(count: int, side: tuple[int
         assert len(placements) + len(left) == count
         selection = Selection((), (), 0)
         if placements:
-            from oms_api.packing.domain import PackedBox
+            from oms_api.fulfillment.packing.domain import PackedBox
 
             selection = Selection((PackedBox(box, tuple(placements)),), (), 0)
         assert_valid(selection, [p.item for p in placements], [box])
@@ -245,7 +245,7 @@ def test_no_cheaper_combination_of_boxes_packs_the_units(
     cheap with fewer boxes) fails to take the units with the same packer, whatever the unit order."""
     from itertools import combinations_with_replacement
 
-    from oms_api.packing.domain import _Search, _solution_key
+    from oms_api.fulfillment.packing.domain import _Search, _solution_key
 
     items = [
         Item(f"l{i}#{n}", f"l{i}", length, width, height, weight)

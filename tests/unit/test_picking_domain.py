@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from oms_api.picking import domain
-from oms_api.picking.domain import (
+from oms_api.fulfillment.picking import domain
+from oms_api.fulfillment.picking.domain import (
     ListStatus,
     Method,
     PickRequest,

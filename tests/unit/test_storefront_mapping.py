@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -9,13 +11,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from oms_api.integrations import base
-from oms_api.integrations.base import CancelOrder, CreateOrder, Ignore, MalformedDelivery, MappingError
+from oms_api.integrations.base import CancelOrder, CreateOrder, Ignore, IntakeOrder, MalformedDelivery, MappingError
 from oms_api.integrations.inbound import domain as inbound
 from oms_api.integrations.shopify import Shopify
 from oms_api.integrations.woocommerce import WooCommerce
 from oms_api.kit.money import Money
 from oms_api.orders import domain
-from oms_api.orders.intake import IntakeOrder
 from tests.fixtures.storefronts import load
 
 
@@ -257,3 +258,13 @@ def test_storefront_text_keeps_to_one_storable_line() -> None:
     assert base.text(12, 4) == "12"
     assert base.text({"a": 1}, 4) is None
     assert base.notes_text(["a\x00b", None, "c\nd\ud800"]) == "ab\nc\nd?"
+
+
+def test_the_storefront_mappings_load_without_the_database_or_the_web_stack() -> None:
+    """Mapping a storefront's order is pure: it imports neither SQLAlchemy nor FastAPI."""
+    code = (
+        "import sys; import oms_api.integrations.shopify, oms_api.integrations.woocommerce; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'sqlalchemy', 'fastapi', 'starlette'}))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

@@ -12,8 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from oms_api.kit.durations import parse_schedule
-from oms_api.settings import Settings
+from oms_api.settings import Settings, parse_schedule
 from oms_api.webhooks import domain, signing
 from oms_api.webhooks.domain import Queued
 

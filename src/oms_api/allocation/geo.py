@@ -19,8 +19,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
-EARTH_RADIUS_KM = 6371.0088
-"""Mean Earth radius (IUGG), the usual choice for the haversine formula."""
+from oms_api.allocation.domain import EARTH_RADIUS_KM
 
 DATASET = "cities15000.json"
 """GeoNames towns with at least 15,000 inhabitants: every city, a small memory footprint."""

@@ -10,24 +10,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Protocol
 
 from oms_api.carriers import domain
-from oms_api.carriers.domain import Quote, ServiceTable
-
-
-@dataclass(frozen=True, slots=True)
-class RateRequest:
-    """Parcels to price from an origin to a destination."""
-
-    origin_country: str | None
-    country: str
-    postal_code: str | None
-    parcels: Sequence[int]
-    currency: str
-    ready_at: datetime
+from oms_api.carriers.domain import Quote, RateRequest, ServiceTable
 
 
 class CarrierPort(Protocol):

@@ -309,3 +309,15 @@ def weekday_numbers(names: Iterable[str]) -> frozenset[int]:
 
 def weekday_names(numbers: Iterable[int]) -> list[str]:
     return [WEEKDAYS[n] for n in sorted(set(numbers))]
+
+
+@dataclass(frozen=True, slots=True)
+class RateRequest:
+    """Parcels to price from an origin to a destination."""
+
+    origin_country: str | None
+    country: str
+    postal_code: str | None
+    parcels: Sequence[int]
+    currency: str
+    ready_at: datetime

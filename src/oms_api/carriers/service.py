@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oms_api.carriers import domain, repository
-from oms_api.carriers.base import RateRequest, port_for
-from oms_api.carriers.domain import Bracket, Quote, ServiceTable, ShippingChoice, TableError
+from oms_api.carriers.base import port_for
+from oms_api.carriers.domain import Bracket, Quote, RateRequest, ServiceTable, ShippingChoice, TableError
 from oms_api.carriers.models import Carrier as CarrierRow
 from oms_api.carriers.models import CarrierService as ServiceRow
 from oms_api.carriers.schemas import (

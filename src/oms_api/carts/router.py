@@ -31,7 +31,6 @@ from oms_api.kit.openapi import errors
 from oms_api.kit.pagination import PageParams, page_params, paginate
 from oms_api.kit.routing import OmsRoute
 from oms_api.kit.schemas import Code
-from oms_api.orders import checkout
 from oms_api.orders.schemas import Order
 
 router = APIRouter(prefix="/v1/carts", tags=["carts"], route_class=OmsRoute)
@@ -164,7 +163,7 @@ async def carts_checkout(
 
     409: ``cart_expired``, ``cart_converted`` (with ``order_id`` and ``Location``), ``cart_abandoned``,
     ``cart_empty``, ``duplicate_order`` (the channel already has this ``external_ref``)."""
-    order = await checkout.checkout(session, principal, cart_id, body, if_match)
+    order = await service.checkout(session, principal, cart_id, body, if_match)
     response.headers["Location"] = f"/v1/orders/{order.id}"
     set_etag(response, order.version)
     return order

@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from oms_api.carts.domain import MAX_LINES, MAX_QUANTITY, MAX_TTL_MINUTES
-from oms_api.customers.schemas import CustomerCreate
+from oms_api.customers.schemas import CustomerCreate, CustomerRef
 from oms_api.kit.schemas import (
     Address,
     Code,
@@ -19,10 +19,10 @@ from oms_api.kit.schemas import (
     Page,
     StrictModel,
     Tag,
+    TaxRate,
     Text,
     check_currency,
 )
-from oms_api.orders.schemas import CustomerRef, TaxRate
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 Currency = Annotated[CurrencyCode, AfterValidator(check_currency)]

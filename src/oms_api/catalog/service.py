@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oms_api.catalog import repository
+from oms_api.catalog import domain, repository
 from oms_api.catalog.models import Sku
 from oms_api.catalog.schemas import SkuCreate, SkuUpdate
 from oms_api.kit import outbox
 from oms_api.kit.auth import Principal
-from oms_api.kit.errors import Conflict, NotFound
+from oms_api.kit.errors import Conflict, NotFound, ProblemError, ValidationFailed
 from oms_api.kit.etags import check_if_match
 from oms_api.kit.pagination import PageParams, Slice
 
@@ -76,3 +78,15 @@ async def list_skus(
     q: str | None = None,
 ) -> Slice[Sku]:
     return await repository.list_skus(session, page, active=active, barcode=barcode, q=q)
+
+
+def check_sellable(lines: Iterable[tuple[str, str]], active: Mapping[str, bool]) -> None:
+    """422 naming every line whose SKU is unknown or not sold: ``lines`` are ``(pointer, sku)``, ``active`` says
+    for each SKU the catalogue knows whether it is sold."""
+    problems = []
+    for pointer, sku in lines:
+        refusal = domain.sale_refusal(sku, known=sku in active, active=active.get(sku, False))
+        if refusal is not None:
+            problems.append(ProblemError(pointer=pointer, detail=refusal[1], code=refusal[0]))
+    if problems:
+        raise ValidationFailed(problems)

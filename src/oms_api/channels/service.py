@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oms_api.channels import repository
+from oms_api.channels import domain, repository
 from oms_api.channels.models import Channel
 from oms_api.channels.schemas import ChannelCreate, ChannelUpdate
 from oms_api.kit import outbox
@@ -15,6 +15,7 @@ from oms_api.kit.auth import Principal
 from oms_api.kit.errors import Conflict, NotFound, field_error
 from oms_api.kit.etags import check_if_match
 from oms_api.kit.pagination import PageParams, Slice
+from oms_api.stock import service as stock
 
 
 def snapshot(channel: Channel) -> dict[str, object]:
@@ -45,6 +46,23 @@ async def get_channel(session: AsyncSession, ref: str) -> Channel:
 async def find_channel(session: AsyncSession, ref: str) -> Channel | None:
     """The channel with this code or id, or None."""
     return await repository.get_by_ref(session, ref)
+
+
+def check_selling(
+    channel: Channel | None, ref: str, *, inactive_ok: bool = False, pointer: str = "/body/channel"
+) -> Channel:
+    """The channel an order or a cart names, if it exists and sells (422 ``unknown_channel`` /
+    ``channel_inactive`` at ``pointer`` otherwise; ``inactive_ok``: storefront intake holds such orders)."""
+    if channel is None:
+        raise field_error(pointer, f"no channel {ref!r}", "unknown_channel")
+    if not channel.active and not inactive_ok:
+        raise field_error(pointer, domain.inactive_detail(channel.code), "channel_inactive")
+    return channel
+
+
+async def selling_channel(session: AsyncSession, ref: str) -> Channel:
+    """The channel (code or id) an order or a cart names, if it exists and sells (422 otherwise)."""
+    return check_selling(await repository.get_by_ref(session, ref), ref)
 
 
 async def channel_by_id(session: AsyncSession, channel_id: uuid.UUID) -> Channel:
@@ -128,11 +146,9 @@ async def _with_sourcing(
             merged[name] = value
     codes = merged.get("allowed_warehouses")
     if codes:
-        from oms_api.stock import warehouses  # a service of another context, imported where used
-
         for i, code in enumerate(codes):
             try:
-                found = await warehouses.get_warehouse(session, code)
+                found = await stock.get_warehouse(session, code)
             except NotFound as exc:
                 raise field_error(
                     f"/body/sourcing/allowed_warehouses/{i}", f"no warehouse {code!r}", "unknown_warehouse"

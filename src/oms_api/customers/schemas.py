@@ -156,3 +156,9 @@ class Customer(OutModel):
 
 class CustomerList(Page[Customer]):
     pass
+
+
+class CustomerRef(StrictModel):
+    """An existing customer, by id."""
+
+    id: uuid.UUID

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from oms_api.customers import domain, repository
 from oms_api.customers.models import Customer
-from oms_api.customers.schemas import CustomerCreate, CustomerUpdate
+from oms_api.customers.schemas import CustomerCreate, CustomerRef, CustomerUpdate
 from oms_api.kit import outbox
 from oms_api.kit.auth import Principal
 from oms_api.kit.errors import Conflict, NotFound, field_error
@@ -83,6 +83,21 @@ async def resolve_for_order(session: AsyncSession, actor: Principal, details: Cu
     """
     customer, _ = await _find_or_add(session, actor, details)
     return customer
+
+
+async def customer_for(
+    session: AsyncSession, actor: Principal, customer: CustomerRef | CustomerCreate | None
+) -> uuid.UUID | None:
+    """The id of the customer an order or a cart names: an existing one by id (422 ``unknown_customer``
+    otherwise) or inline details (``resolve_for_order``); None when it names none."""
+    if customer is None:
+        return None
+    if isinstance(customer, CustomerRef):
+        try:
+            return (await get_customer(session, customer.id)).id
+        except NotFound as exc:
+            raise field_error("/body/customer/id", "no customer has this id", "unknown_customer") from exc
+    return (await resolve_for_order(session, actor, customer)).id
 
 
 async def update_customer(

@@ -1,7 +1,7 @@
 """Document use cases: gather what a label, a packing slip or a receipt shows, then draw it.
 
-Reads only: the order through the orders service, the warehouse through the stock service, and
-the shared shipment and package tables.
+Reads only, through the services of the contexts that own the facts: the order (orders), the shipment and
+its packages (fulfillment), the warehouse (stock).
 """
 
 from __future__ import annotations
@@ -11,16 +11,15 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oms_api.documents import domain, render
-from oms_api.fulfillment.models import Package, Shipment, ShipmentLine
-from oms_api.kit.errors import Conflict, NotFound
+from oms_api.fulfillment import service as fulfillment
+from oms_api.kit.errors import Conflict
 from oms_api.kit.schemas import Address, Money
 from oms_api.orders import service as orders
 from oms_api.orders.schemas import Order
-from oms_api.stock import warehouses
+from oms_api.stock import service as stock
 
 #: Characters Code 128 can encode (ASCII 0 to 127); a tracking number with others gets no barcode.
 _ASCII = frozenset(chr(i) for i in range(128))
@@ -38,41 +37,28 @@ def _date(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d")
 
 
-async def _shipment(session: AsyncSession, shipment_id: uuid.UUID) -> Shipment:
-    shipment = await session.get(Shipment, shipment_id)
-    if shipment is None:
-        raise NotFound(f"No shipment {shipment_id}", code="shipment_not_found")
-    return shipment
-
-
 async def _ship_from(session: AsyncSession, warehouse_id: uuid.UUID) -> list[str]:
-    warehouse = await warehouses.get_warehouse(session, str(warehouse_id))
+    warehouse = await stock.get_warehouse(session, str(warehouse_id))
     lines = domain.address_lines(warehouse.address)
     return lines if lines and lines[0] == warehouse.name else [warehouse.name, *lines]
 
 
 async def shipping_label(session: AsyncSession, package_id: uuid.UUID) -> domain.Label:
     """What the package's label says (409 ``no_tracking_number`` until the carrier gave one)."""
-    package = await session.get(Package, package_id)
-    if package is None:
-        raise NotFound(f"No package {package_id}", code="package_not_found")
+    shipment = await fulfillment.shipment_of_package(session, package_id)
+    package = next(p for p in shipment.packages if p.id == package_id)
     if not package.tracking_number:
         raise Conflict("The package has no tracking number yet", code="no_tracking_number")
     if not set(package.tracking_number) <= _ASCII:
         raise Conflict("The tracking number cannot be drawn as Code 128", code="tracking_number_not_encodable")
-    shipment = await _shipment(session, package.shipment_id)
     order = await orders.get_order(session, shipment.order_id)
-    siblings = list(
-        (await session.execute(select(Package.id).where(Package.shipment_id == shipment.id).order_by(Package.id)))
-        .scalars()
-        .all()
-    )
+    siblings = [p.id for p in shipment.packages]  # in id order
     return domain.Label(
         tracking_number=package.tracking_number,
         ship_from=await _ship_from(session, shipment.warehouse_id),
         ship_to=domain.address_lines(_address(order.shipping_address)),
-        carrier=shipment.carrier_code,
-        service=shipment.service_code,
+        carrier=shipment.carrier,
+        service=shipment.service,
         weight_g=package.weight_g,
         package_number=siblings.index(package.id) + 1,
         package_count=len(siblings),
@@ -90,15 +76,12 @@ async def label_zpl(session: AsyncSession, package_id: uuid.UUID) -> str:
 
 async def packing_slip(session: AsyncSession, shipment_id: uuid.UUID) -> domain.PackingSlip:
     """What travels in the box: the shipment's units (less any short-picked), priced unless a gift."""
-    shipment = await _shipment(session, shipment_id)
+    shipment = await fulfillment.get_shipment(session, shipment_id)
     order = await orders.get_order(session, shipment.order_id)
     gift = domain.is_gift(order.tags)
     by_line = {line.id: line for line in order.lines}
-    shipment_lines = (
-        (await session.execute(select(ShipmentLine).where(ShipmentLine.shipment_id == shipment.id))).scalars().all()
-    )
     lines = []
-    for sl in sorted(shipment_lines, key=lambda each: by_line[each.order_line_id].line_no):
+    for sl in sorted(shipment.lines, key=lambda each: by_line[each.order_line_id].line_no):
         ordered = by_line[sl.order_line_id]
         quantity = sl.quantity - sl.short_quantity
         if quantity <= 0:

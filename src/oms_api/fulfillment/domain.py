@@ -13,6 +13,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from enum import StrEnum
 
 
@@ -222,3 +223,18 @@ def uncovered(held: Sequence[Held], covered: Sequence[Covered]) -> dict[uuid.UUI
 def to_dispatch(quantity: int, short: int) -> int:
     """Units of a shipment line that leave when it ships: what was not reported short at pick time."""
     return max(quantity - short, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """One tracking update, whoever sent it."""
+
+    source: str
+    carrier_status: str
+    status: ShipmentStatus | None
+    occurred_at: datetime
+    description: str | None = None
+    location: str | None = None
+    estimated_delivery_date: date | None = None
+    tracking_number: str | None = None
+    package_id: uuid.UUID | None = None

@@ -138,6 +138,10 @@ async def taken_tracking_numbers(session: AsyncSession, numbers: Sequence[str]) 
     return {n for n in (await session.execute(stmt)).scalars() if n is not None}
 
 
+async def get_package(session: AsyncSession, package_id: uuid.UUID) -> Package | None:
+    return await session.get(Package, package_id)
+
+
 async def package_by_tracking_number(session: AsyncSession, number: str) -> Package | None:
     stmt = select(Package).where(Package.tracking_number == number)
     return (await session.execute(stmt)).scalar_one_or_none()

@@ -15,7 +15,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,16 +34,14 @@ from oms_api.kit.money import Money
 from oms_api.kit.pagination import PageParams, Slice
 from oms_api.kit.schemas import Money as MoneyOut
 from oms_api.orders import service as orders
-from oms_api.orders.domain import OrderStatus
-from oms_api.orders.models import Order as OrderRow
-from oms_api.stock import dispatch, reservations
+from oms_api.orders.domain import SHIPMENTS_CAN_BE_MADE, WORKABLE, OrderStatus
 from oms_api.stock import service as stock
+from oms_api.stock.service import LineUnits, ReservationShortfall
+
+if TYPE_CHECKING:  # rows another context's service hands out, read-only: named in annotations only
+    from oms_api.orders.models import Order as OrderRow
 
 S = ShipmentStatus
-#: Order statuses in which the warehouse may work on the order's shipments.
-WORKABLE = frozenset({OrderStatus.ALLOCATED, OrderStatus.PARTIALLY_SHIPPED, OrderStatus.SHIPPED})
-#: Order statuses from which new shipments may be made for reserved stock.
-ALLOCATABLE = frozenset({OrderStatus.CONFIRMED, OrderStatus.ALLOCATED, OrderStatus.PARTIALLY_SHIPPED})
 
 
 # --- views -----------------------------------------------------------------------------------------------------
@@ -138,6 +136,14 @@ async def get_shipment(session: AsyncSession, shipment_id: uuid.UUID) -> Shipmen
     return await view(session, await _get(session, shipment_id))
 
 
+async def shipment_of_package(session: AsyncSession, package_id: uuid.UUID) -> Shipment:
+    """The shipment a package belongs to, packages included (404 ``package_not_found``)."""
+    package = await repository.get_package(session, package_id)
+    if package is None:
+        raise NotFound(f"No package {package_id}", code="package_not_found")
+    return await get_shipment(session, package.shipment_id)
+
+
 async def get_row(session: AsyncSession, shipment_id: uuid.UUID) -> ShipmentRow:
     """The shipment row (404 ``shipment_not_found``), for other fulfilment use cases."""
     return await _get(session, shipment_id)
@@ -220,11 +226,11 @@ def move(shipment: ShipmentRow, target: ShipmentStatus, reason: str | None = Non
     return current
 
 
-async def units(session: AsyncSession, shipment: ShipmentRow) -> list[dispatch.LineUnits]:
+async def units(session: AsyncSession, shipment: ShipmentRow) -> list[LineUnits]:
     """What leaves (or goes back) with the shipment: each line's quantity less what was short at pick time."""
     lines = (await repository.lines_of(session, [shipment.id])).get(shipment.id, [])
     return [
-        dispatch.LineUnits(
+        LineUnits(
             row.ShipmentLine.order_line_id,
             row.ShipmentLine.sku_id,
             domain.to_dispatch(row.ShipmentLine.quantity, row.ShipmentLine.short_quantity),
@@ -236,7 +242,7 @@ async def units(session: AsyncSession, shipment: ShipmentRow) -> list[dispatch.L
 async def dispatch_stock(session: AsyncSession, actor: Principal, shipment: ShipmentRow) -> None:
     """Take the shipment's units out of stock (409 ``reservation_missing`` if the order no longer holds them)."""
     try:
-        moved = await dispatch.dispatch(
+        moved = await stock.dispatch(
             session,
             order_id=shipment.order_id,
             warehouse_id=shipment.warehouse_id,
@@ -244,7 +250,7 @@ async def dispatch_stock(session: AsyncSession, actor: Principal, shipment: Ship
             reference=f"shipment:{shipment.id}",
             actor=actor.actor,
         )
-    except dispatch.ReservationShortfall as exc:
+    except ReservationShortfall as exc:
         raise Conflict(
             f"The order no longer holds the stock this shipment needs: {exc}",
             code="reservation_missing",
@@ -257,7 +263,7 @@ async def dispatch_stock(session: AsyncSession, actor: Principal, shipment: Ship
 
 
 async def release_stock(session: AsyncSession, actor: Principal, shipment: ShipmentRow, reason: str | None) -> int:
-    return await dispatch.release(
+    return await stock.release_shipment(
         session,
         order_id=shipment.order_id,
         warehouse_id=shipment.warehouse_id,
@@ -302,7 +308,7 @@ async def create_shipments(session: AsyncSession, actor: Principal, order_id: uu
     """
     order = await orders.lock_order(session, order_id)
     status = OrderStatus(order.status)
-    if status not in ALLOCATABLE:
+    if status not in SHIPMENTS_CAN_BE_MADE:
         code = "order_on_hold" if status == OrderStatus.ON_HOLD else "order_not_allocatable"
         raise Conflict(f"Order {order.id} is {status.value}: no shipments can be made", code=code, order_status=status)
     existing = await repository.of_order(session, order.id, for_update=True)
@@ -317,7 +323,7 @@ async def create_shipments(session: AsyncSession, actor: Principal, order_id: uu
         if S(s.status) in BEFORE_DISPATCH
         for row in existing_lines.get(s.id, [])
     ]
-    by_line = await reservations.allocations_for(session, [order.id])
+    by_line = await stock.allocations_for(session, [order.id])
     held = [
         domain.Held(a.warehouse_id, line_id, a.quantity)
         for line_id, allocations in by_line.items()

@@ -11,14 +11,13 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oms_api.carriers import domain as carrier_rules
 from oms_api.carriers import service as carriers
-from oms_api.carriers.base import RateRequest
-from oms_api.carriers.domain import Quote, ShippingChoice
+from oms_api.carriers.domain import Quote, RateRequest, ShippingChoice
 from oms_api.channels import service as channels
 from oms_api.fulfillment import repository, shipments
 from oms_api.fulfillment.domain import BEFORE_DISPATCH, ShipmentStatus
@@ -31,9 +30,11 @@ from oms_api.kit.errors import Conflict, field_error
 from oms_api.kit.ids import uuid7
 from oms_api.kit.schemas import Address
 from oms_api.orders import service as orders
-from oms_api.orders.models import Order as OrderRow
 from oms_api.orders.schemas import Order
 from oms_api.stock import service as stock
+
+if TYPE_CHECKING:  # rows another context's service hands out, read-only: named in annotations only
+    from oms_api.orders.models import Order as OrderRow
 
 S = ShipmentStatus
 

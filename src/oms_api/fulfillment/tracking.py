@@ -9,13 +9,13 @@ shipment: stock leaves the warehouse only when the warehouse says so.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
-from datetime import date, datetime
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oms_api.fulfillment import domain, repository, shipments
-from oms_api.fulfillment.domain import BEFORE_DISPATCH, ShipmentStatus
+from oms_api.fulfillment.domain import BEFORE_DISPATCH, Report, ShipmentStatus
 from oms_api.fulfillment.models import Shipment as ShipmentRow
 from oms_api.fulfillment.models import TrackingEvent as EventRow
 from oms_api.fulfillment.schemas import (
@@ -30,26 +30,13 @@ from oms_api.kit.auth import Principal
 from oms_api.kit.clock import utcnow
 from oms_api.kit.errors import Conflict, field_error
 from oms_api.kit.ids import uuid7
-from oms_api.orders.models import Order as OrderRow
+
+if TYPE_CHECKING:  # rows another context's service hands out, read-only: named in annotations only
+    from oms_api.orders.models import Order as OrderRow
 
 S = ShipmentStatus
 #: Statuses whose report explains itself in ``status_reason``.
 EXPLAINED = frozenset({S.EXCEPTION, S.RETURNED_TO_SENDER})
-
-
-@dataclass(frozen=True, slots=True)
-class Report:
-    """One tracking update, whoever sent it."""
-
-    source: str
-    carrier_status: str
-    status: ShipmentStatus | None
-    occurred_at: datetime
-    description: str | None = None
-    location: str | None = None
-    estimated_delivery_date: date | None = None
-    tracking_number: str | None = None
-    package_id: uuid.UUID | None = None
 
 
 async def apply(

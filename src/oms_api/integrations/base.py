@@ -20,11 +20,10 @@ from typing import Any, ClassVar, Protocol
 from pydantic import ValidationError
 
 from oms_api.customers.schemas import CustomerCreate
-from oms_api.kit.auth import Principal
 from oms_api.kit.money import CurrencyError, Money, check_amount, is_currency
+from oms_api.kit.principal import Principal
 from oms_api.kit.schemas import Address
 from oms_api.kit.schemas import Money as MoneyIn
-from oms_api.orders.intake import IntakeOrder
 from oms_api.orders.schemas import OrderCreate
 
 SIGNED_BY_PLATFORM = "x-signed-by-platform"
@@ -41,6 +40,22 @@ class MalformedDelivery(ValueError):
 
 class MappingError(ValueError):
     """A stored delivery that cannot become an order at all (its inbound event fails, with this message)."""
+
+
+@dataclass(frozen=True)
+class IntakeOrder:
+    """An order as a storefront sent it, mapped as far as it could be (what ``orders.take_in`` takes in).
+
+    ``order.lines[i].sku`` is the storefront's SKU text, which may be empty or outside the catalogue's code
+    alphabet (it then names no SKU and holds the order). ``problems`` are what the mapping could not
+    understand; any problem holds the order. ``expected_total`` is the storefront's grand total: an order
+    whose computed total differs is held, since something in it (a fee, a tip, a gift card) was not understood.
+    """
+
+    order: OrderCreate
+    line_names: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()
+    expected_total: Money | None = None
 
 
 @dataclass(frozen=True)

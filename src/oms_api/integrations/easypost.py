@@ -2,7 +2,7 @@
 
 EasyPost signs each delivery with the webhook's secret: ``X-Hmac-Signature: hmac-sha256-hex=<hex>``, the
 HMAC-SHA256 of the raw body keyed with the NFKD-normalised secret (what EasyPost's own client libraries
-check). The route is authenticated by that signature instead of an API key (``x-signed-by-platform``).
+check). The route (``easypost_router``) is authenticated by that signature instead of an API key.
 
 Every verified delivery is stored raw and deduplicated by the event id before it is applied, so a retry
 changes nothing. Tracker statuses map onto shipment states (``STATUSES``); ``pre_transit`` (label made,
@@ -17,20 +17,11 @@ import hmac
 import json
 import unicodedata
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Header, Request
-
-from oms_api.fulfillment import tracking
-from oms_api.fulfillment.domain import ShipmentStatus
-from oms_api.fulfillment.schemas import CarrierWebhookReceipt
-from oms_api.fulfillment.tracking import Report
-from oms_api.integrations.base import SIGNED_BY_PLATFORM, platform_actor, text
-from oms_api.kit.auth import Session
+from oms_api.fulfillment.domain import Report, ShipmentStatus
+from oms_api.integrations.base import text
 from oms_api.kit.clock import utcnow
-from oms_api.kit.errors import BadRequest, Unauthorized
-from oms_api.kit.openapi import errors
-from oms_api.kit.routing import OmsRoute
 
 SOURCE = "easypost"
 SIGNATURE_PREFIX = "hmac-sha256-hex="
@@ -125,50 +116,3 @@ def parse(body: bytes) -> tuple[str, str, Report | None]:
         tracking_number=text(tracker.get("tracking_code"), 64),
     )
     return event_id, kind, report
-
-
-router = APIRouter(tags=["integrations"], route_class=OmsRoute)
-
-
-@router.post(
-    "/v1/integrations/easypost/webhooks",
-    response_model=CarrierWebhookReceipt,
-    responses=errors(400, 401),
-    openapi_extra={SIGNED_BY_PLATFORM: SOURCE},
-)
-async def easypost_webhooks_receive(
-    request: Request,
-    session: Session,
-    x_hmac_signature: Annotated[
-        str | None,
-        Header(alias="X-Hmac-Signature", max_length=200, description="hmac-sha256-hex=<HMAC-SHA256 of the body>"),
-    ] = None,
-) -> CarrierWebhookReceipt:
-    """EasyPost ``tracker.updated`` events, authenticated by their ``X-Hmac-Signature`` (not an API key).
-
-    Stored raw and deduplicated by event id (a retry answers ``duplicate: true`` and changes nothing), then
-    applied to the shipment whose package has the tracking code. 401 ``invalid_signature`` stores nothing.
-    """
-    secret = request.app.state.settings.easypost_webhook_secret
-    if not secret:  # nothing can be verified: refused like a bad signature (EasyPost retries until configured)
-        raise Unauthorized(
-            "EasyPost webhooks are not configured: set OMS_EASYPOST_WEBHOOK_SECRET", code="easypost_not_configured"
-        )
-    body = await request.body()
-    if len(body) > MAX_BODY_BYTES:
-        raise BadRequest("The body is larger than 1 MB", code="body_too_large")
-    if not verify(secret, body, x_hmac_signature):
-        raise Unauthorized("X-Hmac-Signature does not match the body", code="invalid_signature")
-    try:
-        event_id, kind, report = parse(body)
-    except MalformedDelivery as exc:
-        raise BadRequest(f"Not an EasyPost event: {exc}", code="malformed_delivery") from exc
-    return await tracking.receive(
-        session,
-        platform_actor(SOURCE),
-        source=SOURCE,
-        external_id=event_id,
-        type_=kind,
-        body=body.decode("utf-8", "replace"),
-        report=report,
-    )

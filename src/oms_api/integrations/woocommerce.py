@@ -13,9 +13,16 @@ from typing import Any, ClassVar
 
 from oms_api.customers.schemas import CustomerCreate
 from oms_api.integrations import base
-from oms_api.integrations.base import Action, CancelOrder, CreateOrder, Ignore, MalformedDelivery, MappingError
+from oms_api.integrations.base import (
+    Action,
+    CancelOrder,
+    CreateOrder,
+    Ignore,
+    IntakeOrder,
+    MalformedDelivery,
+    MappingError,
+)
 from oms_api.kit.money import Money
-from oms_api.orders.intake import IntakeOrder
 
 ORDER_TOPICS = frozenset({"order.created", "order.updated"})
 MAX_LINES = 200

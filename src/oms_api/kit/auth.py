@@ -9,9 +9,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Security
@@ -23,24 +21,24 @@ from sqlalchemy.orm import Mapped, mapped_column
 from oms_api.kit.clock import utcnow
 from oms_api.kit.db import Base, IdMixin
 from oms_api.kit.errors import Forbidden, Unauthorized
+from oms_api.kit.principal import Principal, Scope
 
 KEY_PREFIX = "oms_"
 
-
-class Scope(StrEnum):
-    CATALOG_READ = "catalog:read"
-    CATALOG_WRITE = "catalog:write"
-    STOCK_READ = "stock:read"
-    STOCK_WRITE = "stock:write"
-    CUSTOMERS_READ = "customers:read"
-    CUSTOMERS_WRITE = "customers:write"
-    ORDERS_READ = "orders:read"
-    ORDERS_WRITE = "orders:write"
-    ADMIN = "admin"
-    FULFILMENT_READ = "fulfilment:read"
-    FULFILMENT_WRITE = "fulfilment:write"
-    WEBHOOKS_READ = "webhooks:read"
-    WEBHOOKS_WRITE = "webhooks:write"
+__all__ = [
+    "KEY_PREFIX",
+    "ApiKey",
+    "Principal",
+    "Scope",
+    "Session",
+    "authenticate",
+    "create_api_key",
+    "get_session",
+    "hash_secret",
+    "new_secret",
+    "require",
+    "revoke_api_key",
+]
 
 
 class ApiKey(IdMixin, Base):
@@ -60,23 +58,6 @@ def hash_secret(secret: str) -> str:
 
 def new_secret() -> str:
     return KEY_PREFIX + secrets.token_urlsafe(32)
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """Who is calling: the API key behind the request."""
-
-    api_key_id: uuid.UUID
-    name: str
-    scopes: frozenset[str]
-
-    def allows(self, scope: str) -> bool:
-        return Scope.ADMIN in self.scopes or scope in self.scopes
-
-    @property
-    def actor(self) -> str:
-        """How this caller is named in ledgers and histories."""
-        return f"api_key:{self.api_key_id}"
 
 
 _bearer = HTTPBearer(auto_error=False, description="An API key made with `oms-api api-keys create`")
@@ -139,3 +120,12 @@ async def create_api_key(session: AsyncSession, name: str, scopes: list[str]) ->
     session.add(key)
     await session.flush()
     return key, secret
+
+
+async def revoke_api_key(session: AsyncSession, key_id: uuid.UUID) -> ApiKey | None:
+    """Refuse the key from now on (401); None when there is no such key. Revoking twice keeps the first date."""
+    key = await session.get(ApiKey, key_id)
+    if key is not None and key.revoked_at is None:
+        key.revoked_at = utcnow()
+        await session.flush()
+    return key

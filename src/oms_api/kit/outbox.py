@@ -14,12 +14,12 @@ This module is the only one that touches the buffer: work that may be undone on 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import JSON, BigInteger, Index, Integer, String, text
+from sqlalchemy import JSON, BigInteger, Index, Integer, String, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -111,3 +111,23 @@ async def savepoint(session: AsyncSession) -> AsyncIterator[None]:
     except BaseException:
         del _pending(session)[kept:]
         raise
+
+
+# --- publishing (the worker's fan-out) -----------------------------------------------------------------------
+
+
+async def unpublished(session: AsyncSession, limit: int) -> list[Any]:
+    """Up to ``limit`` events not yet handed to the subscribers, oldest first (``seq``, ``id``, ``type``,
+    ``aggregate_type``, ``aggregate_id``)."""
+    stmt = (
+        select(Event.seq, Event.id, Event.type, Event.aggregate_type, Event.aggregate_id)
+        .where(Event.published_at.is_(None))
+        .order_by(Event.seq)
+        .limit(limit)
+    )
+    return list(await session.execute(stmt))
+
+
+async def mark_published(session: AsyncSession, seqs: Sequence[int], now: datetime) -> None:
+    """Say these events were handed to the subscribers (the fan-out's deliveries commit with this)."""
+    await session.execute(update(Event).where(Event.seq.in_(list(seqs))).values(published_at=now))

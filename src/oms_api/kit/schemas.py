@@ -133,3 +133,9 @@ class Page(BaseModel, Generic[T]):
     data: list[T]
     has_more: bool
     next_cursor: str | None = None
+
+
+TaxRate = Annotated[
+    Decimal,
+    Field(ge=0, le=1, max_digits=7, decimal_places=6, description="Tax as a fraction of the discounted line value"),
+]

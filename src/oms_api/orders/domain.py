@@ -36,6 +36,14 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
 }
 HOLDABLE = frozenset({S.PENDING, S.CONFIRMED, S.ALLOCATED})
 EDITABLE = frozenset({S.PENDING, S.CONFIRMED, S.ALLOCATED, S.ON_HOLD})
+RESOURCEABLE = frozenset({S.CONFIRMED, S.ON_HOLD})
+"""Orders whose whole allocation may be sourced again (nothing is being picked yet)."""
+PARTLY_RESOURCEABLE = frozenset({S.CONFIRMED, S.ON_HOLD, S.ALLOCATED})
+"""Orders a part of which may move to another warehouse (short pick, closed warehouse)."""
+SHIPMENTS_CAN_BE_MADE = frozenset({S.CONFIRMED, S.ALLOCATED, S.PARTIALLY_SHIPPED})
+"""Orders whose reserved stock not yet in a shipment may be put into new shipments."""
+WORKABLE = frozenset({S.ALLOCATED, S.PARTIALLY_SHIPPED, S.SHIPPED})
+"""Orders whose shipments the warehouse may work on (pick, pack, ship)."""
 
 
 class IllegalTransition(Exception):

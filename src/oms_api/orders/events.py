@@ -1,12 +1,28 @@
-"""Order event types (declared for the catalogue): ``data`` is the whole order after the step."""
+"""What orders tell others: the public event types (``order.*``, for webhooks; ``data`` is the whole order after
+the step, or the re-sourcing for ``order.allocation_changed``) and the domain events other contexts react to on
+the in-process bus."""
 
 from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
 
 from pydantic import Field
 
 from oms_api.allocation.schemas import AllocationChanged
+from oms_api.kit.auth import Principal
 from oms_api.kit.event_types import declare
 from oms_api.orders.schemas import Order
+
+
+@dataclass(frozen=True, slots=True)
+class OrderCancelled:
+    """Domain event: an order was cancelled (its stock already given back). Published in the cancelling
+    transaction; fulfilment cancels the order's shipments that have not left."""
+
+    order_id: uuid.UUID
+    reason: str
+    actor: Principal
 
 
 class OrderEventPayload(Order):

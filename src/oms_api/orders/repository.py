@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, exists, or_, select
+from sqlalchemy import Table, bindparam, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oms_api.channels.models import Channel
@@ -107,3 +108,77 @@ async def list_orders(
 async def events_of(session: AsyncSession, order_id: uuid.UUID) -> list[Event]:
     stmt = select(Event).where(Event.aggregate_type == "order", Event.aggregate_id == order_id).order_by(Event.seq)
     return list((await session.execute(stmt)).scalars())
+
+
+# --- many orders at once (batch re-sourcing) -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OrderToSource:
+    """What batch re-sourcing needs of an order (read straight, row-locked, many at once)."""
+
+    id: uuid.UUID
+    channel_id: uuid.UUID
+    external_ref: str
+    status: str
+    tags: list[str]
+    placed_at: datetime
+    shipping_address: dict[str, Any] | None
+    pickup_warehouse_id: uuid.UUID | None
+    version: int
+    lines: list[Any] = field(default_factory=list)
+
+
+async def orders_to_source(session: AsyncSession, order_ids: Sequence[uuid.UUID]) -> list[OrderToSource]:
+    """The orders (locked in id order) with their lines, in two queries."""
+    ids = sorted(set(order_ids))
+    if not ids:
+        return []
+    found = {
+        row.id: OrderToSource(
+            row.id,
+            row.channel_id,
+            row.external_ref,
+            row.status,
+            list(row.tags or []),
+            row.placed_at,
+            row.shipping_address,
+            row.pickup_warehouse_id,
+            row.version,
+        )
+        for row in await session.execute(
+            select(
+                Order.id,
+                Order.channel_id,
+                Order.external_ref,
+                Order.status,
+                Order.tags,
+                Order.placed_at,
+                Order.shipping_address,
+                Order.pickup_warehouse_id,
+                Order.version,
+            )
+            .where(Order.id.in_(ids))
+            .order_by(Order.id)
+            .with_for_update()
+        )
+    }
+    lines = await session.execute(
+        select(OrderLine.id, OrderLine.order_id, OrderLine.line_no, OrderLine.sku, OrderLine.sku_id, OrderLine.quantity)
+        .where(OrderLine.order_id.in_(ids))
+        .order_by(OrderLine.order_id, OrderLine.line_no)
+    )
+    for line in lines:
+        found[line.order_id].lines.append(line)
+    return list(found.values())
+
+
+async def bump_versions(session: AsyncSession, order_ids: Sequence[uuid.UUID], now: datetime) -> None:
+    """Orders whose allocation changed get a new version (their ETag changes), in one statement."""
+    if order_ids:
+        await session.execute(
+            update(Order)
+            .where(Order.id.in_(list(order_ids)))
+            .values(version=Order.version + 1, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )

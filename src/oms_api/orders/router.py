@@ -15,7 +15,7 @@ from oms_api.kit.openapi import errors
 from oms_api.kit.pagination import PageParams, page_params, paginate
 from oms_api.kit.routing import OmsRoute
 from oms_api.kit.schemas import Code, Tag
-from oms_api.orders import placing, service
+from oms_api.orders import service
 from oms_api.orders.domain import OrderStatus
 from oms_api.orders.schemas import (
     OptionalReasonBody,
@@ -50,7 +50,7 @@ async def orders_create(
     409 ``out_of_stock`` lists each short SKU with what is available; 409 ``duplicate_order`` points at the
     order that already has this ``external_ref`` in the channel (``existing_id`` and ``Location``).
     """
-    order = await placing.place_order(session, principal, body, request.app.state.settings)
+    order = await service.place_order(session, principal, body, request.app.state.settings)
     response.headers["Location"] = f"/v1/orders/{order.id}"
     return _with_etag(response, order)
 

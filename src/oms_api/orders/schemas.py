@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints, model_validator
 
-from oms_api.customers.schemas import CustomerCreate
-from oms_api.kit.schemas import Address, Code, CurrencyCode, Money, OutModel, Page, StrictModel, Tag, Text
+from oms_api.customers.schemas import CustomerCreate, CustomerRef
+from oms_api.kit.schemas import (
+    Address,
+    Code,
+    CurrencyCode,
+    Money,
+    OutModel,
+    Page,
+    StrictModel,
+    Tag,
+    TaxRate,
+    Text,
+)
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-TaxRate = Annotated[
-    Decimal,
-    Field(ge=0, le=1, max_digits=7, decimal_places=6, description="Tax as a fraction of the discounted line value"),
-]
 
 
 class OrderLineCreate(StrictModel):
@@ -32,12 +38,6 @@ class OrderLineCreate(StrictModel):
         if self.tax_rate is not None and self.tax is not None:
             raise ValueError("give tax_rate or tax, not both")
         return self
-
-
-class CustomerRef(StrictModel):
-    """An existing customer, by id."""
-
-    id: uuid.UUID
 
 
 class OrderCreate(StrictModel):

@@ -19,12 +19,11 @@ from oms_api.allocation import domain as allocation
 from oms_api.allocation import service as sourcing
 from oms_api.carriers import domain as carrier_rules
 from oms_api.carriers import service as carriers
-from oms_api.carriers.base import RateRequest
-from oms_api.carriers.domain import Quote, ShippingChoice
+from oms_api.carriers.domain import Quote, RateRequest, ShippingChoice
 from oms_api.catalog import service as catalog
 from oms_api.channels import service as channels
 from oms_api.kit.clock import utcnow
-from oms_api.kit.errors import NotFound, ProblemError, ValidationFailed, field_error
+from oms_api.kit.errors import field_error
 from oms_api.kit.money import is_currency
 from oms_api.kit.schemas import Money as MoneyOut
 from oms_api.promises.schemas import (
@@ -38,52 +37,12 @@ from oms_api.promises.schemas import (
     PromiseShortage,
 )
 from oms_api.settings import Settings
-from oms_api.stock import reservations
 from oms_api.stock import service as stock
-from oms_api.stock import sourcing as stock_sourcing
-
-
-def _check_skus(body: DeliveryPromiseRequest, found: dict[str, reservations.SkuStock]) -> None:
-    problems = []
-    for i, line in enumerate(body.lines):
-        sku = found.get(line.sku)
-        if sku is None or not sku.active:
-            why = "unknown SKU" if sku is None else "SKU is not sold"
-            problems.append(
-                ProblemError(
-                    pointer=f"/body/lines/{i}/sku",
-                    detail=f"{why} {line.sku!r}",
-                    code="unknown_sku" if sku is None else "sku_inactive",
-                )
-            )
-    if problems:
-        raise ValidationFailed(problems)
-
-
-def _picture(
-    levels: Sequence[stock_sourcing.SourcingLevel],
-) -> tuple[list[allocation.Site], list[allocation.Holding]]:
-    sites: dict[uuid.UUID, allocation.Site] = {}
-    holdings = []
-    for level in levels:
-        sites.setdefault(
-            level.warehouse_id,
-            allocation.Site(
-                level.warehouse_id,
-                level.warehouse_code,
-                level.priority,
-                level.active,
-                level.latitude,
-                level.longitude,
-                frozenset(level.serves_countries),
-            ),
-        )
-        holdings.append(allocation.Holding(level.sku_id, level.warehouse_id, level.available, level.safety_stock))
-    return list(sites.values()), holdings
+from oms_api.stock.service import LevelFacts
 
 
 def _pickup(
-    levels: Sequence[stock_sourcing.SourcingLevel], wanted: dict[uuid.UUID, int], allowed: frozenset[str]
+    levels: Sequence[LevelFacts], wanted: dict[uuid.UUID, int], allowed: frozenset[str]
 ) -> list[tuple[uuid.UUID, str]]:
     """Active warehouses (allowed by the channel) whose stock above safety stock covers every line now."""
     held: dict[uuid.UUID, dict[uuid.UUID, int]] = defaultdict(dict)
@@ -98,15 +57,13 @@ def _pickup(
 
 
 async def promise(session: AsyncSession, body: DeliveryPromiseRequest, settings: Settings) -> DeliveryPromise:
-    try:
-        channel = await channels.get_channel(session, body.channel)
-    except NotFound as exc:
-        raise field_error("/body/channel", f"no channel {body.channel!r}", "unknown_channel") from exc
+    channel = channels.check_selling(await channels.find_channel(session, body.channel), body.channel, inactive_ok=True)
     currency = body.currency or channel.default_currency
     if not is_currency(currency):
         raise field_error("/body/currency", f"{currency!r} is not an ISO 4217 currency code", "invalid_currency")
-    found = await reservations.load_candidates(session, [line.sku for line in body.lines])
-    _check_skus(body, found)
+    found = await stock.load_candidates(session, [line.sku for line in body.lines])
+    active = {sku: s.active for sku, s in found.items()}
+    catalog.check_sellable(((f"/body/lines/{i}/sku", line.sku) for i, line in enumerate(body.lines)), active)
     requests = [
         allocation.LineRequest(i + 1, found[line.sku].sku_id, line.quantity) for i, line in enumerate(body.lines)
     ]
@@ -117,9 +74,9 @@ async def promise(session: AsyncSession, body: DeliveryPromiseRequest, settings:
 
     address = body.destination.model_dump(mode="json", exclude_none=True)
     destination = await sourcing.destination_of(address)
-    policy = sourcing.policy_of(channel, settings)
-    levels = await stock_sourcing.load_levels(session, list(labels), lock=False)
-    sites, holdings = _picture(levels)
+    policy = sourcing.policy_of(channel.sourcing, settings)
+    levels = await stock.load_levels(session, list(labels), lock=False)
+    sites, holdings, _ = sourcing.picture(levels)
     plan = allocation.source(requests, sites, holdings, destination, policy, labels=labels)
     summary = plan.explanation.summary if plan.explanation else None
     ready_at = body.order_at or utcnow()

@@ -1,12 +1,10 @@
-"""Reserving and releasing stock for orders: the oversell-proof heart of placement.
+"""Orders' reservations: reserve a sourcing plan all or nothing, release all or part of an order, and the same
+for many orders at once (batch sourcing).
 
-A reservation raises ``reserved`` on a set of stock levels in ONE conditional UPDATE
-(``WHERE on_hand - reserved >= qty``) that locks the rows in id order first, so no
-interleaving of any number of processes can oversell and concurrent orders cannot
-deadlock on each other. If some rows no longer have the stock (a concurrent order took
-it between planning and reserving), the rows that were raised are lowered again and the
-caller re-plans on fresh figures. Every change writes ledger rows and ``stock.changed``
-events in the same transaction.
+Quantities move through ``stock.ledger`` (one conditional UPDATE over levels locked in id order, so no
+interleaving of any number of processes can oversell and concurrent orders cannot deadlock); this module
+keeps the reservation rows in step. If some levels no longer have the stock (a concurrent order took it
+between planning and reserving), nothing is reserved and the caller re-plans on fresh figures.
 """
 
 from __future__ import annotations
@@ -14,147 +12,42 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Integer, Table, Uuid, and_, case, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.types import TypeEngine
 
-from oms_api.allocation.domain import Candidate
-from oms_api.catalog.models import Sku
-from oms_api.kit import outbox
-from oms_api.kit.bulk import insert_rows
 from oms_api.kit.clock import utcnow
 from oms_api.kit.ids import uuid7
-from oms_api.stock.models import Reservation, StockLevel, StockMovement, Warehouse
+from oms_api.stock import ledger
+from oms_api.stock import reservations_repository as repository
+from oms_api.stock.domain import ActiveReservation, Change, Hold, LevelRef, PartRelease, StockOutOfStep
+
+RESERVATION, RELEASE = "reservation", "release"
 
 
-@dataclass(frozen=True, slots=True)
-class LevelCandidate(Candidate):
-    level_id: uuid.UUID
+def order_reference(order_id: uuid.UUID) -> str:
+    return f"order:{order_id}"
 
 
-@dataclass
-class SkuStock:
-    """A SKU of an order with the active warehouses that hold it."""
-
-    sku_id: uuid.UUID
-    sku: str
-    name: str
-    active: bool
-    candidates: list[LevelCandidate]
+def _per_level(holds: Iterable[tuple[LevelRef, int]]) -> dict[uuid.UUID, tuple[LevelRef, int]]:
+    """Units per stock level (one ledger row per level and order)."""
+    totals: dict[uuid.UUID, tuple[LevelRef, int]] = {}
+    for ref, quantity in holds:
+        known = totals.get(ref.level_id)
+        totals[ref.level_id] = (ref, quantity + (known[1] if known else 0))
+    return totals
 
 
-@dataclass(frozen=True, slots=True)
-class Hold:
-    """Reserve ``quantity`` of a SKU at a warehouse for one order line."""
-
-    order_line_id: uuid.UUID
-    level_id: uuid.UUID
-    sku_id: uuid.UUID
-    sku: str
-    warehouse_id: uuid.UUID
-    warehouse: str
-    quantity: int
-
-
-async def load_candidates(session: AsyncSession, sku_codes: Iterable[str]) -> dict[str, SkuStock]:
-    """SKUs by code with their stock at every active warehouse, in one query."""
-    stmt = (
-        select(
-            Sku.id,
-            Sku.sku,
-            Sku.name,
-            Sku.active,
-            StockLevel.id.label("level_id"),
-            Warehouse.id.label("wid"),
-            Warehouse.code,
-            Warehouse.priority,
-            (StockLevel.on_hand - StockLevel.reserved).label("available"),
-        )
-        .select_from(Sku)
-        .outerjoin(StockLevel, StockLevel.sku_id == Sku.id)
-        .outerjoin(Warehouse, and_(Warehouse.id == StockLevel.warehouse_id, Warehouse.active.is_(True)))
-        .where(Sku.sku.in_(sorted(set(sku_codes))))
-    )
-    found: dict[str, SkuStock] = {}
-    for row in await session.execute(stmt):
-        stock = found.setdefault(row.sku, SkuStock(row.id, row.sku, row.name, row.active, []))
-        if row.level_id is not None and row.wid is not None:
-            stock.candidates.append(LevelCandidate(row.wid, row.code, row.priority, row.available, row.level_id))
-    return found
-
-
-_LEVELS = cast(Table, StockLevel.__table__)
-_SHIFTED: dict[str, TypeEngine[Any]] = {
-    "id": Uuid(),
-    "sku_id": Uuid(),
-    "warehouse_id": Uuid(),
-    "on_hand": Integer(),
-    "reserved": Integer(),
-}
-
-
-def _shift_sql(condition: str) -> Any:
-    return text(
-        f"""
-        WITH locked AS (
-            SELECT id FROM stock_levels WHERE id = ANY(CAST(:lock AS uuid[])) ORDER BY id FOR UPDATE
-        )
-        UPDATE stock_levels AS s
-           SET reserved = s.reserved + v.delta, version = s.version + 1, updated_at = :now
-          FROM unnest(CAST(:ids AS uuid[]), CAST(:deltas AS integer[])) AS v(id, delta)
-         WHERE s.id = v.id AND s.id IN (SELECT id FROM locked) AND {condition}
-        RETURNING s.id, s.sku_id, s.warehouse_id, s.on_hand, s.reserved
-        """
-    ).columns(**_SHIFTED)
-
-
-_SHIFT_PG = {
-    True: _shift_sql("s.reserved + v.delta >= 0 AND s.reserved + v.delta <= s.on_hand"),
-    False: _shift_sql("s.reserved + v.delta >= 0"),
-}
-"""PostgreSQL: one fixed text for any number of levels (array parameters), so one prepared statement serves
-every order; the portable CASE below is compiled anew for every number of levels."""
-
-
-def _locked_ids(ids: Sequence[uuid.UUID]) -> Any:
-    """The given stock levels, row-locked in id order (PostgreSQL; SQLite serialises writers anyway)."""
-    return select(_LEVELS.c.id).where(_LEVELS.c.id.in_(ids)).order_by(_LEVELS.c.id).with_for_update().cte("locked")
-
-
-async def _shift_reserved(
-    session: AsyncSession, deltas: dict[uuid.UUID, int], *, guard: bool, lock: Iterable[uuid.UUID] = ()
-) -> list[Any]:
-    """Add ``deltas`` to ``reserved`` in one statement; with ``guard``, only where the stock allows.
-
-    The rows of ``deltas`` and of ``lock`` are locked first, all in id order.
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        ids = list(deltas)
-        params = {
-            "lock": sorted(set(deltas) | set(lock)),
-            "ids": ids,
-            "deltas": [deltas[i] for i in ids],
-            "now": utcnow(),
-        }
-        return list(await session.execute(_SHIFT_PG[guard], params))
-    levels = _LEVELS.c
-    delta = case(deltas, value=levels.id)
-    locked = _locked_ids(sorted(set(deltas) | set(lock)))
-    condition: ColumnElement[bool] = and_(levels.id.in_(list(deltas)), levels.id.in_(select(locked.c.id)))
-    if guard:
-        condition = and_(condition, levels.on_hand - levels.reserved >= delta)
-    else:
-        condition = and_(condition, levels.reserved + delta >= 0)
-    stmt = (
-        update(_LEVELS)
-        .where(condition)
-        .values(reserved=levels.reserved + delta, version=levels.version + 1, updated_at=utcnow())
-        .returning(levels.id, levels.sku_id, levels.warehouse_id, levels.on_hand, levels.reserved)
-    )
-    return list(await session.execute(stmt))
+def _row(order_id: uuid.UUID, hold: Hold, now: object) -> dict[str, object]:
+    return {
+        "id": uuid7(),
+        "sku_id": hold.sku_id,
+        "warehouse_id": hold.warehouse_id,
+        "quantity": hold.quantity,
+        "order_id": order_id,
+        "order_line_id": hold.order_line_id,
+        "status": repository.ACTIVE,
+        "created_at": now,
+    }
 
 
 async def reserve(
@@ -162,185 +55,133 @@ async def reserve(
     holds: Sequence[Hold],
     *,
     order_id: uuid.UUID,
-    reference: str,
     actor: str,
     lock: Iterable[uuid.UUID] = (),
-) -> set[uuid.UUID]:
-    """Reserve every hold or none. Returns the stock levels that fell short (empty on success).
+) -> bool:
+    """Reserve every hold or none; False (nothing written) when some level fell short.
 
-    ``lock`` names every level the caller might fall back on (all candidates of the order's SKUs):
-    they are locked too, in the same id order, so that a re-plan after a shortfall needs no new lock
-    (no deadlock) and reads figures no one else can change until this transaction ends.
+    ``lock`` names every level the caller might fall back on (all candidates of the order's SKUs): they are
+    locked too, in the same id order, so that a re-plan after a shortfall needs no new lock (no deadlock) and
+    reads figures no one else can change until this transaction ends.
     """
-    wanted: dict[uuid.UUID, int] = defaultdict(int)
-    for hold in holds:
-        wanted[hold.level_id] += hold.quantity
-    rows = await _shift_reserved(session, dict(wanted), guard=True, lock=lock)
-    if len(rows) < len(wanted):
-        raised = {row.id: wanted[row.id] for row in rows}
-        if raised:
-            await _shift_reserved(session, {k: -v for k, v in raised.items()}, guard=False)
-        return set(wanted) - set(raised)
+    reference = order_reference(order_id)
+    changes = [
+        Change(ref, RESERVATION, reserved=quantity, reference=reference, group_id=order_id)
+        for ref, quantity in _per_level((h.ref, h.quantity) for h in holds).values()
+    ]
+    applied = await ledger.apply(session, changes, actor=actor, lock=lock)
+    if not applied.ok:
+        return False
     now = utcnow()
-    names = {h.level_id: (h.sku, h.warehouse) for h in holds}
-    await insert_rows(
-        session,
-        Reservation,
-        [
-            {
-                "id": uuid7(),
-                "sku_id": h.sku_id,
-                "warehouse_id": h.warehouse_id,
-                "quantity": h.quantity,
-                "order_id": order_id,
-                "order_line_id": h.order_line_id,
-                "status": "active",
-                "created_at": now,
-            }
-            for h in holds
-        ],
-    )
-    await _write_ledger(session, rows, wanted, "reservation", names, reference, order_id, actor, now)
-    return set()
+    await repository.insert(session, [_row(order_id, h, now) for h in holds])
+    return True
 
 
-def held_by_orders(order_ids: Sequence[uuid.UUID]) -> Any:
-    """The active reservations of some orders with their stock level id, SKU code and warehouse code."""
-    return (
-        select(
-            Reservation.id,
-            Reservation.order_id,
-            Reservation.order_line_id,
-            Reservation.sku_id,
-            Reservation.warehouse_id,
-            Reservation.quantity,
-            StockLevel.id.label("level_id"),
-            Sku.sku,
-            Warehouse.code,
-        )
-        .join(
-            StockLevel,
-            and_(StockLevel.sku_id == Reservation.sku_id, StockLevel.warehouse_id == Reservation.warehouse_id),
-        )
-        .join(Sku, Sku.id == Reservation.sku_id)
-        .join(Warehouse, Warehouse.id == Reservation.warehouse_id)
-        .where(Reservation.order_id.in_(order_ids), Reservation.status == "active")
-    )
+async def _release(
+    session: AsyncSession, order_id: uuid.UUID, parts: Sequence[tuple[LevelRef, int]], actor: str, note: str | None
+) -> int:
+    changes = [
+        Change(ref, RELEASE, reserved=-quantity, reference=order_reference(order_id), group_id=order_id, note=note)
+        for ref, quantity in _per_level(parts).values()
+    ]
+    if not (await ledger.apply(session, changes, actor=actor)).ok:  # the ledger and the levels disagree
+        raise StockOutOfStep(f"stock levels of order {order_id} hold less than its reservations")
+    return sum(quantity for _, quantity in parts)
 
 
 async def release_for_order(
-    session: AsyncSession, order_id: uuid.UUID, *, reference: str, actor: str, reason: str | None = None
+    session: AsyncSession, order_id: uuid.UUID, *, actor: str, reason: str | None = None
 ) -> int:
-    """Release the order's active reservations (cancellation). Returns how many units went back."""
-    held = list(await session.execute(held_by_orders([order_id])))
+    """Release the order's active reservations (cancellation, re-sourcing). Returns how many units went back."""
+    held = await repository.active_of_orders(session, [order_id])
     if not held:
         return 0
-    give_back: dict[uuid.UUID, int] = defaultdict(int)
-    for row in held:
-        give_back[row.level_id] += row.quantity
-    rows = await _shift_reserved(session, {k: -v for k, v in give_back.items()}, guard=False)
-    if len(rows) != len(give_back):  # the ledger and the levels disagree: refuse rather than guess
-        raise RuntimeError(f"stock levels of order {order_id} hold less than its reservations")
-    now = utcnow()
-    await session.execute(
-        update(Reservation)
-        .where(Reservation.id.in_([r.id for r in held]))
-        .values(status="released", released_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    names = {row.level_id: (row.sku, row.code) for row in held}
-    await _write_ledger(
-        session,
-        rows,
-        {k: -v for k, v in give_back.items()},
-        "release",
-        names,
-        reference,
-        order_id,
-        actor,
-        now,
-        reason=reason,
-    )
-    return sum(give_back.values())
+    released = await _release(session, order_id, [(r.ref, r.quantity) for r in held], actor, reason)
+    await repository.close(session, [r.reservation_id for r in held], repository.RELEASED, utcnow())
+    return released
 
 
-async def _write_ledger(
+async def release_part(
     session: AsyncSession,
-    rows: Sequence[Any],
-    deltas: dict[uuid.UUID, int],
-    kind: str,
-    names: dict[uuid.UUID, tuple[str, str]],
-    reference: str,
-    group_id: uuid.UUID,
+    order_id: uuid.UUID,
+    parts: Sequence[PartRelease],
+    *,
     actor: str,
-    now: Any,
     reason: str | None = None,
+) -> int:
+    """Release part of an order's reservations, newest first; a partly released reservation is replaced by one
+    for the rest. Raises ``ValueError`` when a line holds fewer active units at the warehouse than asked."""
+    wanted: dict[tuple[uuid.UUID | None, uuid.UUID], int] = defaultdict(int)
+    for part in parts:
+        wanted[(part.order_line_id, part.warehouse_id)] += part.quantity
+    given: list[tuple[LevelRef, int]] = []
+    closed: list[uuid.UUID] = []
+    rest: list[Hold] = []
+    for r in await repository.active_of_orders(session, [order_id], newest_first=True):  # oldest stay
+        key = (r.order_line_id, r.warehouse_id)
+        take = min(wanted.get(key, 0), r.quantity)
+        if take <= 0:
+            continue
+        wanted[key] -= take
+        given.append((r.ref, take))
+        closed.append(r.reservation_id)
+        if take < r.quantity:
+            rest.append(
+                Hold(r.order_line_id, r.level_id, r.sku_id, r.sku, r.warehouse_id, r.warehouse, r.quantity - take)
+            )
+    if any(left > 0 for left in wanted.values()):
+        raise ValueError("an order line holds fewer units at the warehouse than asked to release")
+    if not given:
+        return 0
+    released = await _release(session, order_id, given, actor, reason)
+    now = utcnow()
+    await repository.close(session, closed, repository.RELEASED, now)
+    await repository.insert(session, [_row(order_id, h, now) for h in rest])
+    return released
+
+
+# --- many orders at once (batch sourcing) -----------------------------------------------------------------------
+
+
+async def active_of_orders(session: AsyncSession, order_ids: Sequence[uuid.UUID]) -> list[ActiveReservation]:
+    return await repository.active_of_orders(session, order_ids)
+
+
+async def release_reservations(
+    session: AsyncSession, held: Sequence[ActiveReservation], *, actor: str, reason: str | None = None
 ) -> None:
-    await insert_rows(
-        session,
-        StockMovement,
-        [
-            {
-                "id": uuid7(),
-                "sku_id": row.sku_id,
-                "warehouse_id": row.warehouse_id,
-                "type": kind,
-                "on_hand_delta": 0,
-                "reserved_delta": deltas[row.id],
-                "on_hand_after": row.on_hand,
-                "reserved_after": row.reserved,
-                "reason": None,
-                "reference": reference,
-                "group_id": group_id,
-                "note": reason,
-                "actor": actor,
-                "created_at": now,
-            }
-            for row in rows
-        ],
-    )
-    for row in rows:
-        sku, warehouse = names[row.id]
-        outbox.record(
-            session,
-            "stock.changed",
-            "stock_level",
-            row.id,
-            {
-                "sku": sku,
-                "sku_id": str(row.sku_id),
-                "warehouse": warehouse,
-                "warehouse_id": str(row.warehouse_id),
-                "on_hand": row.on_hand,
-                "reserved": row.reserved,
-                "available": row.on_hand - row.reserved,
-            },
-            actor=actor,
-            reason=kind,
-        )
+    """Release these active reservations of any number of orders in a handful of statements.
+
+    The caller holds the levels' locks (it read them with ``lock=True``): a shortfall is impossible.
+    """
+    per_order: dict[uuid.UUID, list[tuple[LevelRef, int]]] = defaultdict(list)
+    for r in held:
+        per_order[r.order_id].append((r.ref, r.quantity))
+    changes = [
+        Change(ref, RELEASE, reserved=-quantity, reference=order_reference(oid), group_id=oid, note=reason)
+        for oid, parts in per_order.items()
+        for ref, quantity in _per_level(parts).values()
+    ]
+    if not (await ledger.apply(session, changes, actor=actor)).ok:
+        raise StockOutOfStep("stock levels changed under a batch that held their locks")
+    await repository.close(session, [r.reservation_id for r in held], repository.RELEASED, utcnow())
 
 
-async def allocations_for(session: AsyncSession, order_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Any]]:
-    """Reservations of the given orders, by order line, with warehouse codes."""
-    rows = await session.execute(
-        select(
-            Reservation.order_line_id,
-            Reservation.warehouse_id,
-            Warehouse.code,
-            Reservation.quantity,
-            Reservation.status,
-        )
-        .join(Warehouse, Warehouse.id == Reservation.warehouse_id)
-        .where(Reservation.order_id.in_(order_ids))
-        .order_by(Reservation.id)
-    )
-    by_line: dict[uuid.UUID, list[Any]] = defaultdict(list)
-    for row in rows:
-        if row.order_line_id is not None:
-            by_line[row.order_line_id].append(row)
-    return by_line
+async def reserve_for_orders(session: AsyncSession, holds: Sequence[tuple[uuid.UUID, Hold]], *, actor: str) -> None:
+    """Reserve the holds of many orders (``(order_id, hold)``) at once.
 
-
-# Shared with ``stock.holds`` (cart holds), which follows the same locking order and ledger rules.
-shift_reserved = _shift_reserved
-write_ledger = _write_ledger
+    The levels must be locked by the caller and the holds planned on those figures: a shortfall is then
+    impossible, and raises rather than reserving part of the batch.
+    """
+    per_order: dict[uuid.UUID, list[tuple[LevelRef, int]]] = defaultdict(list)
+    for oid, h in holds:
+        per_order[oid].append((h.ref, h.quantity))
+    changes = [
+        Change(ref, RESERVATION, reserved=quantity, reference=order_reference(oid), group_id=oid)
+        for oid, parts in per_order.items()
+        for ref, quantity in _per_level(parts).values()
+    ]
+    if not (await ledger.apply(session, changes, actor=actor)).ok:
+        raise StockOutOfStep("stock levels changed under a batch that held their locks")
+    now = utcnow()
+    await repository.insert(session, [_row(oid, h, now) for oid, h in holds])

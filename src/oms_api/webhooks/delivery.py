@@ -35,7 +35,7 @@ from oms_api.kit.metrics import (
 from oms_api.settings import Settings
 from oms_api.webhooks import domain, netguard, repository, signing
 from oms_api.webhooks.domain import AttemptOutcome, DeliveryStatus
-from oms_api.webhooks.events import snapshot
+from oms_api.webhooks.snapshots import snapshot
 
 READ_LIMIT = 2048  # bytes of a receiver's answer that are read (the rest is not waited for)
 WORKER_ACTOR = "worker"

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from pydantic import BaseModel, Field
 
 from oms_api.kit.event_types import declare
-from oms_api.webhooks.models import WebhookEndpoint
 
 
 class WebhookEndpointEventData(BaseModel):
@@ -41,16 +39,3 @@ ENDPOINT_SECRET_ROTATED = declare(
     "A webhook endpoint's signing secret was rotated (the old one signs too until it expires).",
     WebhookEndpointEventData,
 )
-
-
-def snapshot(endpoint: WebhookEndpoint) -> dict[str, Any]:
-    """The event payload of an endpoint."""
-    return {
-        "id": str(endpoint.id),
-        "description": endpoint.description,
-        "event_types": list(endpoint.event_types),
-        "active": endpoint.active,
-        "disabled_reason": endpoint.disabled_reason,
-        "consecutive_failures": endpoint.consecutive_failures,
-        "version": endpoint.version,
-    }

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from oms_api.kit import outbox
 from oms_api.kit.clock import utcnow
 from oms_api.kit.ids import uuid7
 from oms_api.kit.metrics import EVENTS_FANNED_OUT
@@ -20,7 +21,7 @@ from oms_api.webhooks.domain import DeliveryStatus
 
 async def fan_out(session: AsyncSession, limit: int) -> int:
     """Turn up to ``limit`` unpublished events into deliveries and mark them published; returns how many."""
-    events = await repository.unpublished_events(session, limit)
+    events = await outbox.unpublished(session, limit)
     if not events:
         return 0
     subscriptions = await repository.active_subscriptions(session)
@@ -45,6 +46,6 @@ async def fan_out(session: AsyncSession, limit: int) -> int:
         if domain.matches(patterns, event.type)
     ]
     await repository.insert_deliveries(session, rows)
-    await repository.mark_published(session, [event.seq for event in events], now)
+    await outbox.mark_published(session, [event.seq for event in events], now)
     EVENTS_FANNED_OUT.inc(len(events))
     return len(events)

@@ -194,20 +194,6 @@ async def purge_finished(session: AsyncSession, before: datetime) -> int:
 # --- the worker: fan-out ----------------------------------------------------------------------------------------
 
 
-async def unpublished_events(session: AsyncSession, limit: int) -> list[Any]:
-    stmt = (
-        select(Event.seq, Event.id, Event.type, Event.aggregate_type, Event.aggregate_id)
-        .where(Event.published_at.is_(None))
-        .order_by(Event.seq)
-        .limit(limit)
-    )
-    return list(await session.execute(stmt))
-
-
-async def mark_published(session: AsyncSession, seqs: Sequence[int], now: datetime) -> None:
-    await session.execute(update(Event).where(Event.seq.in_(seqs)).values(published_at=now))
-
-
 # --- the worker: delivery claims --------------------------------------------------------------------------------
 
 

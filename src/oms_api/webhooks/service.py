@@ -20,9 +20,9 @@ from oms_api.kit.pagination import PageParams, Slice
 from oms_api.settings import Settings
 from oms_api.webhooks import domain, netguard, repository, signing
 from oms_api.webhooks.domain import DeliveryStatus
-from oms_api.webhooks.events import snapshot
 from oms_api.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from oms_api.webhooks.schemas import WebhookEndpointCreate, WebhookEndpointUpdate
+from oms_api.webhooks.snapshots import snapshot
 
 REPLAY_CHUNK = 1000
 

@@ -41,7 +41,6 @@ from oms_api.kit.clock import utcnow
 from oms_api.kit.errors import BadRequest, Conflict, NotFound, OmsError, Unauthorized
 from oms_api.kit.ids import uuid7
 from oms_api.kit.pagination import PageParams, Slice
-from oms_api.orders import intake
 from oms_api.orders import service as orders
 from oms_api.orders.domain import OrderStatus
 from oms_api.settings import Settings
@@ -143,23 +142,18 @@ async def process(session: AsyncSession, event: InboundEvent, settings: Settings
 
     The work runs in a savepoint: whatever the delivery makes of it (an order it cannot become, a cancellation
     the order refuses, even a bug) is recorded on the event and undone, never raised, so that one delivery
-    cannot stop the others nor lose its own record. Events of the work are written inside the savepoint too.
+    cannot stop the others nor lose its own record. Events the work recorded go with it when it is undone.
     """
-    await outbox.flush_events(session)  # earlier work's events stay apart from this delivery's
     event.attempts += 1
     source, attempts = event.source, event.attempts
     try:
-        async with session.begin_nested():
+        async with outbox.savepoint(session):
             outcome, order_id, note = await _apply(session, event, settings)
-            await outbox.flush_events(session)
     except (MappingError, OmsError) as exc:  # the delivery cannot become what it says, as it is
-        outbox.discard_events(session)
         _finish(event, Outcome.FAILED, error=_message(exc))
     except Deferred as exc:
-        outbox.discard_events(session)
         _retry_later(event, attempts, str(exc))
     except Exception as exc:  # a bug or a lost database: retried a few times, then failed, always recorded
-        outbox.discard_events(session)
         log.exception("inbound_delivery_crashed", source=source, event_id=str(event.id))
         _retry_later(event, attempts, f"unexpected error: {type(exc).__name__}: {exc}")
     else:
@@ -186,7 +180,16 @@ async def _apply(
 async def _create(
     session: AsyncSession, actor: Principal, action: CreateOrder, settings: Settings
 ) -> tuple[Outcome, uuid.UUID | None, str | None]:
-    result = await intake.take_in(session, actor, action.intake, settings)
+    intake = action.intake
+    result = await orders.take_in(
+        session,
+        actor,
+        intake.order,
+        settings,
+        line_names=intake.line_names,
+        problems=intake.problems,
+        expected_total=intake.expected_total,
+    )
     order = result.order
     held = order.status == OrderStatus.ON_HOLD
     note = order.status_reason if held else None
@@ -198,7 +201,7 @@ async def _create(
 async def _cancel(
     session: AsyncSession, actor: Principal, channel: str, action: CancelOrder
 ) -> tuple[Outcome, uuid.UUID | None, str | None]:
-    order_id = await intake.find_order(session, channel, action.external_ref)
+    order_id = await orders.find_order(session, channel, action.external_ref)
     if order_id is None:  # platforms deliver concurrently: the order's creation may still be on its way
         raise Deferred(f"no order {action.external_ref!r} in channel {channel!r} yet")
     try:

@@ -1,8 +1,8 @@
-"""The seam between the warehouse floor (picking, packing) and the shipment and allocation contexts.
+"""The warehouse floor's steps on shipments: what picking and packing may do to a shipment and its lines.
 
-Picking and packing change quantities on shipment lines; the shipment's status moves only through
-the shipments service (its state machine, its ``shipment.<status>`` events, its lock order: the
-order, then the shipment), and a short pick is re-sourced only through the allocation service.
+Picking and packing record counts on shipment lines through ``record_pick`` and ``record_packed``; the
+shipment's status moves only through ``shipments`` (its state machine, its ``shipment.<status>`` events, its
+lock order: the order, then the shipment), and a short pick is re-sourced only through the orders service.
 """
 
 from __future__ import annotations
@@ -12,16 +12,18 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oms_api.allocation import service as allocation
 from oms_api.fulfillment import shipments
 from oms_api.fulfillment.domain import ShipmentStatus
-from oms_api.fulfillment.models import Shipment
+from oms_api.fulfillment.models import Shipment, ShipmentLine
+from oms_api.kit import outbox
 from oms_api.kit.auth import Principal
 from oms_api.kit.errors import OmsError
 from oms_api.orders import service as orders
+from oms_api.orders.domain import WORKABLE
+from oms_api.settings import Settings
 
-#: Orders whose shipments the warehouse may work on (the shipments context's rule).
-WORKABLE_ORDER_STATUSES = tuple(s.value for s in shipments.WORKABLE)
+WORKABLE_ORDER_STATUSES = tuple(s.value for s in WORKABLE)
+"""Orders whose shipments the warehouse may work on."""
 
 
 async def lock_workable(session: AsyncSession, shipment_id: uuid.UUID) -> Shipment:
@@ -58,6 +60,7 @@ async def reallocate_short(
     shipment: Shipment,
     order_line_id: uuid.UUID,
     quantity: int,
+    settings: Settings,
 ) -> Reallocation:
     """Move ``quantity`` short-picked units of an order line away from the shipment's warehouse and make the
     shipment that will carry them. All or nothing, in a savepoint: when no other warehouse has the stock
@@ -65,21 +68,29 @@ async def reallocate_short(
     """
     order = await orders.get_order(session, shipment.order_id)
     line_no = next(line.line_no for line in order.lines if line.id == order_line_id)
-    pending = {key: list(value) for key, value in session.info.items() if isinstance(value, list)}
     try:
-        async with session.begin_nested():
-            await allocation.reallocate(
+        async with outbox.savepoint(session):  # a failed attempt leaves nothing, not even its events
+            await orders.reallocate(
                 session,
                 actor,
                 shipment.order_id,
-                [allocation.Move(line_no=line_no, warehouse=shipment.warehouse_id, quantity=quantity)],
+                [orders.Move(line_no=line_no, warehouse=shipment.warehouse_id, quantity=quantity)],
                 "short pick",
+                settings,
             )
             created = await shipments.create_shipments(session, actor, shipment.order_id)
     except OmsError as exc:
-        for key in [k for k, v in session.info.items() if isinstance(v, list) and k not in pending]:
-            del session.info[key]
-        session.info.update(pending)  # forget the events of the rolled-back attempt
         await session.refresh(shipment)
         return Reallocation(False, [], exc.code)
     return Reallocation(True, [str(s.id) for s in created.data])
+
+
+def record_pick(line: ShipmentLine, picked: int, short: int) -> None:
+    """Count units picked, and units not found, on a (locked) shipment line."""
+    line.picked_quantity += picked
+    line.short_quantity += short
+
+
+def record_packed(line: ShipmentLine, quantity: int) -> None:
+    """Count units scanned into a package on a (locked) shipment line."""
+    line.packed_quantity += quantity

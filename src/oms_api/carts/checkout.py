@@ -1,11 +1,11 @@
 """Checkout: a cart becomes an order without its stock ever going back to the pool.
 
-The order is drafted and written exactly as a placement (``placing.draft_order``, ``insert_draft``,
-``finish``: same validation, totals, duplicate ``external_ref`` check and events), but instead of
-reserving, the cart's holds are handed over to the order's lines in place (``stock.holds.convert``).
-``reserved`` does not move, so there is no moment at which another buyer could take the units; the
-cart row stays locked until the transaction commits, so a concurrent change, checkout or expiry of
-the same cart waits and then finds it converted.
+The cart's lines and the prices in the request become a placement request, which the orders context
+drafts and writes exactly as a placement (same validation, totals, duplicate ``external_ref`` check and
+events); instead of reserving, it takes over the cart's holds as the order lines' reservations in place.
+``reserved`` does not move, so there is no moment at which another buyer could take the units; the cart
+row stays locked until the transaction commits, so a concurrent change, checkout or expiry of the same
+cart waits and then finds it converted.
 """
 
 from __future__ import annotations
@@ -15,16 +15,16 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oms_api.carts import service as carts
+from oms_api.carts import lifecycle
 from oms_api.carts.models import CartLine
 from oms_api.carts.schemas import CartCheckout, CheckoutLine
+from oms_api.customers.schemas import CustomerRef
 from oms_api.kit.auth import Principal
 from oms_api.kit.errors import ProblemError, ValidationFailed, field_error
 from oms_api.kit.money import Money
 from oms_api.kit.schemas import Money as MoneyIn
-from oms_api.orders import placing
-from oms_api.orders.schemas import CustomerRef, Order, OrderCreate, OrderLineCreate
-from oms_api.stock import holds
+from oms_api.orders import service as orders
+from oms_api.orders.schemas import Order, OrderCreate, OrderLineCreate
 
 _LINE_POINTER = re.compile(r"^/body/lines/(\d+)(/.*)?$")
 
@@ -141,15 +141,11 @@ async def checkout(
     session: AsyncSession, actor: Principal, cart_id: uuid.UUID, body: CartCheckout, if_match: str | None
 ) -> Order:
     """Turn the cart into a confirmed order whose reservations are the cart's former holds."""
-    cart, lines, held = await carts.begin_checkout(session, cart_id, if_match)
+    cart, lines, held = await lifecycle.begin_checkout(session, cart_id, if_match)
     order_body, origin = _order_body(body, cart.channel_id, cart.customer_id, cart.currency, lines)
     try:
-        draft = await placing.draft_order(session, actor, order_body)
+        view = await orders.place_from_cart(session, actor, order_body, cart_id=cart.id, held=held)
     except ValidationFailed as exc:
         raise _repointed(exc, origin) from exc
-    await placing.insert_draft(session, draft)
-    line_of_sku = {line.sku_id: line.id for line in draft.lines if line.sku_id is not None}
-    converted = await holds.convert(session, cart.id, held, order_id=draft.order.id, line_of_sku=line_of_sku)
-    view = placing.finish(session, actor, draft, converted)
-    await carts.complete_checkout(session, actor, cart, view.id)
+    await lifecycle.complete_checkout(session, actor, cart, view.id)
     return view

@@ -7,15 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from oms_api.kit.auth import Principal, Scope, Session, require
-from oms_api.kit.etags import IfMatch, set_etag
-from oms_api.kit.idempotency import write_access
-from oms_api.kit.openapi import errors
-from oms_api.kit.pagination import PageParams, page_params, paginate
-from oms_api.kit.routing import OmsRoute
-from oms_api.kit.schemas import SINGLE_LINE
-from oms_api.packing import service
-from oms_api.packing.schemas import (
+from oms_api.fulfillment.packing import service
+from oms_api.fulfillment.packing.schemas import (
     BoxSelection,
     BoxType,
     BoxTypeCreate,
@@ -28,6 +21,13 @@ from oms_api.packing.schemas import (
     ScanBody,
     ScanResult,
 )
+from oms_api.kit.auth import Principal, Scope, Session, require
+from oms_api.kit.etags import IfMatch, set_etag
+from oms_api.kit.idempotency import write_access
+from oms_api.kit.openapi import errors
+from oms_api.kit.pagination import PageParams, page_params, paginate
+from oms_api.kit.routing import OmsRoute
+from oms_api.kit.schemas import SINGLE_LINE
 
 Read = Scope.FULFILMENT_READ
 Write = Scope.FULFILMENT_WRITE

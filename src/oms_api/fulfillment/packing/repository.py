@@ -12,10 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from oms_api.catalog.models import Sku
 from oms_api.fulfillment.models import Package, PackageItem, Shipment, ShipmentLine
+from oms_api.fulfillment.packing.models import BoxType, PlannedItem
 from oms_api.kit.ids import parse_uuid
 from oms_api.kit.pagination import PageParams, Slice, make_slice
 from oms_api.kit.sql import id_or_code
-from oms_api.packing.models import BoxType, PlannedItem
 from oms_api.stock.models import Warehouse
 
 

@@ -7,16 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
-from oms_api.kit.auth import Principal, Scope, Session, require
-from oms_api.kit.etags import IfMatch, set_etag
-from oms_api.kit.idempotency import write_access
-from oms_api.kit.openapi import errors
-from oms_api.kit.pagination import PageParams, page_params, paginate
-from oms_api.kit.routing import OmsRoute
-from oms_api.kit.schemas import SINGLE_LINE
-from oms_api.picking import service
-from oms_api.picking.domain import ListStatus, Method
-from oms_api.picking.schemas import (
+from oms_api.fulfillment.picking import service
+from oms_api.fulfillment.picking.domain import ListStatus, Method
+from oms_api.fulfillment.picking.schemas import (
     BinLocation,
     BinLocationCreate,
     BinLocationList,
@@ -35,6 +28,13 @@ from oms_api.picking.schemas import (
     ZoneList,
     ZoneUpdate,
 )
+from oms_api.kit.auth import Principal, Scope, Session, require
+from oms_api.kit.etags import IfMatch, set_etag
+from oms_api.kit.idempotency import write_access
+from oms_api.kit.openapi import errors
+from oms_api.kit.pagination import PageParams, page_params, paginate
+from oms_api.kit.routing import OmsRoute
+from oms_api.kit.schemas import SINGLE_LINE
 
 WarehouseRef = Annotated[str, Path(max_length=64, pattern=SINGLE_LINE, description="The warehouse's code or its id")]
 ZoneRef = Annotated[str, Path(max_length=64, pattern=SINGLE_LINE, description="The zone's code or its id")]
@@ -263,6 +263,7 @@ async def pick_lists_confirm_line(
     pick_list_id: uuid.UUID,
     line_id: uuid.UUID,
     body: PickConfirm,
+    request: Request,
     session: Session,
     response: Response,
     principal: Principal = write_access(Write),
@@ -273,7 +274,7 @@ async def pick_lists_confirm_line(
     Fewer units than asked is a short pick: the shortfall is recorded on the shipment line and
     ``shipment.short_picked`` asks for the missing units to be re-allocated elsewhere.
     """
-    updated = await service.confirm_line(session, principal, pick_list_id, line_id, body)
+    updated = await service.confirm_line(session, principal, pick_list_id, line_id, body, request.app.state.settings)
     set_etag(response, updated.version)
     return updated
 

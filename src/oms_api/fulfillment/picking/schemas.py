@@ -8,8 +8,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints, field_validator, model_validator
 
+from oms_api.fulfillment.picking.domain import DEFAULT_BATCH_ORDERS, MAX_BATCH_ORDERS, Method
 from oms_api.kit.schemas import SINGLE_LINE, Code, Name, OutModel, Page, StrictModel
-from oms_api.picking.domain import DEFAULT_BATCH_ORDERS, MAX_BATCH_ORDERS, Method
 
 Ref = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=SINGLE_LINE), Field(description="Code or id")

@@ -19,11 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from oms_api.catalog.models import Sku
 from oms_api.fulfillment.models import Shipment, ShipmentLine
+from oms_api.fulfillment.picking.models import BinLocation, PickList, PickListLine, SkuBin, Zone
 from oms_api.kit.ids import parse_uuid
 from oms_api.kit.pagination import PageParams, Slice, make_slice
 from oms_api.kit.sql import id_or_code
 from oms_api.orders.models import Order
-from oms_api.picking.models import BinLocation, PickList, PickListLine, SkuBin, Zone
 from oms_api.stock.models import Warehouse
 
 PICKABLE_STATUSES = ("pending", "picking")

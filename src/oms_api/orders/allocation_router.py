@@ -1,12 +1,14 @@
-"""``/v1/orders/{order_id}/allocation|allocate|reallocate``: where an order ships from, and why."""
+"""``/v1/orders/{order_id}/allocation|allocate|reallocate`` and ``/v1/orders/allocate-batch``: where an order's
+units ship from, why, and moving them."""
 
 from __future__ import annotations
 
 import uuid
 
 from fastapi import APIRouter, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from oms_api.allocation import service
+from oms_api.allocation import service as allocation
 from oms_api.allocation.schemas import (
     AllocateRequest,
     AllocationExplanation,
@@ -17,9 +19,11 @@ from oms_api.allocation.schemas import (
     ReallocateRequest,
 )
 from oms_api.kit.auth import Principal, Scope, Session, require
+from oms_api.kit.errors import NotFound
 from oms_api.kit.idempotency import write_access
 from oms_api.kit.openapi import errors
 from oms_api.kit.routing import OmsRoute
+from oms_api.orders import service
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"], route_class=OmsRoute)
 
@@ -38,7 +42,7 @@ async def orders_allocate_batch(
     ``out_of_stock``), as are orders in other statuses. Emits ``order.allocation_changed`` per order re-sourced.
     """
     result = await service.allocate_batch(
-        session, principal, body.order_ids, reason=body.reason, settings=request.app.state.settings
+        session, principal, body.order_ids, request.app.state.settings, reason=body.reason
     )
     allocated = []
     for order_id, plan in result.allocated.items():
@@ -65,7 +69,16 @@ async def orders_allocation_get(
 
     404 ``order_not_found``, or ``allocation_not_found`` for an order that was never sourced (e.g. held at intake).
     """
-    return await service.get_allocation(session, order_id)
+    return await _allocation(session, order_id)
+
+
+async def _allocation(session: AsyncSession, order_id: uuid.UUID) -> AllocationExplanation:
+    """The order's last sourcing run (404 ``order_not_found``, or ``allocation_not_found`` if it never ran)."""
+    found = await allocation.get_plan(session, order_id)
+    if found is None:
+        await service.get_order(session, order_id)  # 404 order_not_found if there is no such order
+        raise NotFound(f"Order {order_id} has no sourcing plan (it was never allocated)", code="allocation_not_found")
+    return found
 
 
 @router.post("/{order_id}/allocate", response_model=AllocationExplanation, responses=errors(404, 409))
@@ -86,11 +99,11 @@ async def orders_allocate(
         session,
         principal,
         order_id,
+        request.app.state.settings,
         exclude_warehouses=body.exclude_warehouses,
         reason=body.reason,
-        settings=request.app.state.settings,
     )
-    return await service.get_allocation(session, order_id)
+    return await _allocation(session, order_id)
 
 
 @router.post("/{order_id}/reallocate", response_model=AllocationExplanation, responses=errors(404, 409))
@@ -108,5 +121,5 @@ async def orders_reallocate(
     ``not_allocated_there``; 409 ``out_of_stock`` (nothing changes). Emits ``order.allocation_changed``.
     """
     moves = [service.Move(m.line_no, m.warehouse, m.quantity) for m in body.moves]
-    await service.reallocate(session, principal, order_id, moves, body.reason, settings=request.app.state.settings)
-    return await service.get_allocation(session, order_id)
+    await service.reallocate(session, principal, order_id, moves, body.reason, request.app.state.settings)
+    return await _allocation(session, order_id)

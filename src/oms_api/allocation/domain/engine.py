@@ -1,238 +1,33 @@
-"""Sourcing: which warehouse ships each order line, and why (pure).
+"""The sourcing engine: one order's plan under the rules of the package docstring, with its explanation.
 
-Rules, in this order unless the channel's strategy reorders them:
-
-1. hard constraints: the warehouse is active, serves the destination's country, is allowed by the
-   channel and not excluded (a failed warehouse on re-allocation); only stock above the safety stock
-   (``available - safety_stock``) may be promised;
-2. fewest shipments: one warehouse that ships everything beats any split; a split uses as few
-   warehouses as it can (exact for two, greedy by units covered beyond);
-3. shortest great-circle distance to the destination (compared to the kilometre);
-4. warehouse priority (higher first);
-5. at most ``max_warehouses`` warehouses per order.
-
-Ties break on the warehouse code, so a plan is a function of its inputs. When the destination has no
-coordinates the distance rule is skipped and the plan says so. Plans are all or nothing: either every
-line is covered or the shortages say what is missing and nothing is allocated. ``plan_batch`` sources
-several orders against one stock picture, VIP-tagged orders first, then by placement time.
+One algorithm in one class (``_Run``): the search (eligible warehouses, fewest shipments, ranking) and the
+explanation it gives of every warehouse are read together, so the file stays whole at about 450 lines.
 """
 
 from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
-from enum import StrEnum
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
-from oms_api.allocation.geo import EARTH_RADIUS_KM
-
-
-class Strategy(StrEnum):
-    """A channel's order of the soft rules (hard constraints and the split limit always apply)."""
-
-    NEAREST = "nearest"
-    """Fewest shipments, then distance, then priority (the default)."""
-    PRIORITY = "priority"
-    """Fewest shipments, then priority, then distance."""
-    NEAREST_PER_LINE = "nearest_per_line"
-    """Distance first: each line from the nearest warehouse holding it, even if that adds shipments."""
-
-
-RULES: dict[Strategy, tuple[str, ...]] = {
-    Strategy.NEAREST: ("hard_constraints", "fewest_shipments", "distance", "priority", "max_splits"),
-    Strategy.PRIORITY: ("hard_constraints", "fewest_shipments", "priority", "distance", "max_splits"),
-    Strategy.NEAREST_PER_LINE: ("hard_constraints", "distance", "priority", "max_splits"),
-}
-
-
-# --- inputs -----------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """A warehouse holding the SKU, with what it can still promise (the first rule's input, still accepted)."""
-
-    warehouse_id: uuid.UUID
-    warehouse_code: str
-    priority: int
-    available: int
-
-
-@dataclass(frozen=True, slots=True)
-class LineRequest:
-    line_no: int
-    sku_id: uuid.UUID
-    quantity: int
-
-
-@dataclass(frozen=True, slots=True)
-class Site:
-    """A warehouse as sourcing sees it."""
-
-    warehouse_id: uuid.UUID
-    code: str
-    priority: int = 0
-    active: bool = True
-    latitude: float | None = None
-    longitude: float | None = None
-    serves_countries: frozenset[str] = frozenset()
-    """Countries it ships to; empty means everywhere."""
-    key: int = field(init=False, repr=False, compare=False)
-    """``warehouse_id.int``: integers hash in C, UUIDs in Python (a third of a plan's time)."""
-    trig: tuple[float, float, float] | None = field(init=False, repr=False, compare=False)
-    """Latitude and longitude in radians and the latitude's cosine, computed once for every distance."""
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "key", self.warehouse_id.int)
-        trig = None
-        if self.latitude is not None and self.longitude is not None:
-            trig = _trig(self.latitude, self.longitude)
-        object.__setattr__(self, "trig", trig)
-
-
-@dataclass(frozen=True, slots=True)
-class Holding:
-    """Stock of one SKU at one warehouse: ``available`` is on_hand - reserved."""
-
-    sku_id: uuid.UUID
-    warehouse_id: uuid.UUID
-    available: int
-    safety_stock: int = 0
-
-    @property
-    def sourceable(self) -> int:
-        """What sourcing may promise: available above the safety stock, never negative."""
-        return max(self.available - max(self.safety_stock, 0), 0)
-
-
-@dataclass(frozen=True, slots=True)
-class Destination:
-    """Where the order goes: its country, and coordinates when known (with how they were found)."""
-
-    country: str | None = None
-    latitude: float | None = None
-    longitude: float | None = None
-    precision: str | None = None
-    """``address`` (given), ``city`` or ``country`` (geocoded), None (not located)."""
-    place: str | None = None
-
-    @property
-    def located(self) -> bool:
-        return self.latitude is not None and self.longitude is not None
-
-
-@dataclass(frozen=True, slots=True)
-class Policy:
-    """A channel's sourcing policy, resolved for one run."""
-
-    strategy: Strategy = Strategy.NEAREST
-    allowed_warehouses: frozenset[str] = frozenset()
-    """Warehouse codes the channel may ship from; empty means any."""
-    max_warehouses: int = 3
-    """Most warehouses (so shipments) the order may use, counting ``kept`` ones."""
-    excluded: frozenset[uuid.UUID] = frozenset()
-    """Warehouses that must not take new stock (re-allocation away from a failed warehouse)."""
-    kept: frozenset[uuid.UUID] = frozenset()
-    """Warehouses already shipping part of the order: using them adds no shipment, so they come first."""
-    pickup: uuid.UUID | None = None
-    """Click-and-collect: the one warehouse where the customer collects the order (countries do not matter)."""
-
-
-# --- outputs ----------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Allocation:
-    line_no: int
-    sku_id: uuid.UUID
-    warehouse_id: uuid.UUID
-    quantity: int
-
-
-@dataclass(frozen=True, slots=True)
-class Shortage:
-    sku_id: uuid.UUID
-    requested: int
-    available: int
-
-
-@dataclass(frozen=True, slots=True)
-class Part:
-    """Units of a line served by one warehouse, and the rule that chose it."""
-
-    warehouse_id: uuid.UUID
-    code: str
-    quantity: int
-    distance_km: float | None
-    rule: str
-
-
-@dataclass(frozen=True, slots=True)
-class LineExplanation:
-    line_no: int
-    sku_id: uuid.UUID
-    quantity: int
-    parts: tuple[Part, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """What sourcing made of one warehouse: ``chosen``, ``rejected`` (hard constraint) or ``not_chosen``."""
-
-    warehouse_id: uuid.UUID
-    code: str
-    status: str
-    reason: str
-    detail: str
-    priority: int
-    distance_km: float | None
-
-
-@dataclass(frozen=True, slots=True)
-class Explanation:
-    strategy: str
-    rules: tuple[str, ...]
-    destination: Destination
-    decision: str
-    """``single_warehouse``, ``split``, ``nearest_per_line``, ``out_of_stock`` or ``split_limit``."""
-    summary: str
-    shipments: int
-    lines: tuple[LineExplanation, ...]
-    warehouses: tuple[Verdict, ...]
-    notes: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Plan:
-    allocations: tuple[Allocation, ...]
-    shortages: tuple[Shortage, ...]
-    explanation: Explanation | None = None
-
-    @property
-    def complete(self) -> bool:
-        return not self.shortages
-
-    @property
-    def warehouses(self) -> tuple[uuid.UUID, ...]:
-        """The warehouses used, in first-use order (one shipment each)."""
-        return tuple(dict.fromkeys(a.warehouse_id for a in self.allocations))
-
-
-# --- the engine -------------------------------------------------------------------------------------------------
-
-
-def _trig(latitude: float, longitude: float) -> tuple[float, float, float]:
-    lat = math.radians(latitude)
-    return lat, math.radians(longitude), math.cos(lat)
-
-
-def _km(a: tuple[float, float, float], b: tuple[float, float, float]) -> float:
-    """``geo.great_circle_km`` on precomputed radians and cosines (haversine)."""
-    h = math.sin((b[0] - a[0]) / 2) ** 2 + a[2] * b[2] * math.sin((b[1] - a[1]) / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
-
+from oms_api.allocation.domain.model import (
+    RULES,
+    Allocation,
+    Destination,
+    Explanation,
+    Holding,
+    LineExplanation,
+    LineRequest,
+    Part,
+    Plan,
+    Policy,
+    Shortage,
+    Site,
+    Strategy,
+    Verdict,
+    great_circle,
+    trig_of,
+)
 
 Stock = dict[int, dict[int, int]]
 """Sourceable units by SKU, then by warehouse, keyed by ``UUID.int`` (the engine's working picture)."""
@@ -262,59 +57,6 @@ def source(
 ) -> Plan:
     """Source one order. ``labels`` (SKU codes by id) only make the explanation read better."""
     return _Run(lines, {s.key: s for s in sites}, stock_of(holdings), destination, policy, labels).plan(explain)
-
-
-def plan(
-    lines: Sequence[LineRequest], candidates: Mapping[uuid.UUID, Sequence[Candidate]], max_warehouses: int = 3
-) -> Plan:
-    """The first rule's entry point: candidates without coordinates, so priority decides after fewest shipments."""
-    sites: dict[uuid.UUID, Site] = {}
-    holdings: list[Holding] = []
-    for sku_id, found in candidates.items():
-        for c in found:
-            sites.setdefault(c.warehouse_id, Site(c.warehouse_id, c.warehouse_code, c.priority))
-            holdings.append(Holding(sku_id, c.warehouse_id, c.available))
-    return source(lines, sites.values(), holdings, None, Policy(max_warehouses=max_warehouses), explain=False)
-
-
-@dataclass(frozen=True, slots=True)
-class BatchOrder:
-    """One order of a batch: VIP orders are sourced first, then by placement time."""
-
-    key: Hashable
-    lines: Sequence[LineRequest]
-    destination: Destination | None = None
-    policy: Policy | None = None
-    vip: bool = False
-    placed_at: datetime | None = None
-    labels: Mapping[uuid.UUID, str] | None = field(default=None, compare=False)
-
-
-def batch_order(orders: Iterable[BatchOrder]) -> list[BatchOrder]:
-    """The order in which a batch is sourced: VIP first, then oldest placement, then key."""
-    return sorted(orders, key=lambda o: (not o.vip, o.placed_at is None, o.placed_at or datetime.min, str(o.key)))
-
-
-def plan_batch(
-    orders: Iterable[BatchOrder], sites: Iterable[Site], holdings: Iterable[Holding], *, explain: bool = True
-) -> dict[Hashable, Plan]:
-    """Source many orders against one stock picture, each consuming what it takes (contested stock goes to VIPs)."""
-    by_id = {s.key: s for s in sites}
-    stock = stock_of(holdings)
-    ranked = batch_order(orders)
-    plans: dict[Hashable, Plan] = {}
-    distances: dict[tuple[float | None, float | None], dict[int, float | None]] = {}
-    for position, order in enumerate(ranked, start=1):
-        note = f"sourced {position} of {len(ranked)} in a batch (VIP orders first, then by placement time)"
-        dest = order.destination or Destination()
-        known = distances.setdefault((dest.latitude, dest.longitude), {})
-        run = _Run(order.lines, by_id, stock, order.destination, order.policy, order.labels, known)
-        result = run.plan(explain, note)
-        if result.complete:
-            for a in result.allocations:
-                stock[a.sku_id.int][a.warehouse_id.int] -= a.quantity
-        plans[order.key] = result
-    return plans
 
 
 _COMPONENTS: dict[Strategy, tuple[str, ...]] = {
@@ -382,7 +124,7 @@ class _Run:
     def _eligible(self) -> list[Site]:
         dest, policy = self.destination, self.policy
         here = (
-            _trig(dest.latitude, dest.longitude) if dest.latitude is not None and dest.longitude is not None else None
+            trig_of(dest.latitude, dest.longitude) if dest.latitude is not None and dest.longitude is not None else None
         )
         eligible = []
         known = self.known_distances
@@ -393,7 +135,7 @@ class _Run:
             else:
                 km = None
                 if here is not None and site.trig is not None:
-                    km = round(_km(here, site.trig), 1)
+                    km = round(great_circle(here, site.trig), 1)
                 known[wid] = km
             self.distance[wid] = km
             if not site.active:
