@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from tests.conftest import KeyMaker
-from tests.factories import make_channel, make_sku, make_warehouse, place_order, receive, recorded_events
-from tests.ledger import assert_ledger_replays
+from tests.support.factories import make_channel, make_sku, make_warehouse, place_order, receive, recorded_events
+from tests.support.ledger import assert_ledger_replays
 
 MUNICH = {"line1": "Marienplatz 1", "city": "München", "postal_code": "80331", "country": "DE"}
 HAMBURG_COORDINATES = {"latitude": 53.5511, "longitude": 9.9937}

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.factories import (
+from tests.support.factories import (
     make_carrier,
     make_channel,
     make_sku,

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from oms_api.kit.clock import utcnow
 from oms_api.stock.models import Reservation
-from tests.factories import (
+from tests.support.factories import (
     expire_cart_now,
     make_cart,
     make_channel,
@@ -24,8 +24,8 @@ from tests.factories import (
     recorded_events,
     run_cart_expiry,
 )
-from tests.integration.support import query
-from tests.ledger import assert_ledger_replays
+from tests.support.ledger import assert_ledger_replays
+from tests.support.servers import query
 
 ADDRESS = {"line1": "1 Main St", "city": "Berlin", "postal_code": "10115", "country": "DE"}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.factories import gtin13, make_sku
+from tests.support.factories import gtin13, make_sku
 
 
 async def test_creating_a_sku_returns_it_with_location_and_etag(api: httpx.AsyncClient) -> None:

@@ -10,7 +10,7 @@ from oms_api.kit.auth import Scope
 from oms_api.kit.db import create_engine, session_factory
 from oms_api.kit.errors import NotFound
 from tests.conftest import KeyMaker
-from tests.factories import make_channel, recorded_events
+from tests.support.factories import make_channel, recorded_events
 
 
 async def test_creating_a_channel_returns_it_with_location_and_etag(api: httpx.AsyncClient) -> None:

@@ -21,7 +21,7 @@ from oms_api.kit.auth import Principal, Scope
 from oms_api.kit.db import create_engine, session_factory, session_scope
 from oms_api.kit.errors import NotFound
 from tests.conftest import KeyMaker
-from tests.factories import make_customer, recorded_events
+from tests.support.factories import make_customer, recorded_events
 
 ACTOR = Principal(api_key_id=uuid.uuid4(), name="orders-test", scopes=frozenset({Scope.ADMIN.value}))
 ADDRESS = {"name": "Ada Lovelace", "line1": "12 St James's Square", "city": "London", "country": "GB"}

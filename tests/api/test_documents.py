@@ -12,7 +12,7 @@ import pypdfium2
 import pytest
 import zxingcpp
 
-from tests.factories import (
+from tests.support.factories import (
     make_box_type,
     make_channel,
     make_shipments,

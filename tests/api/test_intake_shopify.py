@@ -15,10 +15,10 @@ from fastapi import FastAPI
 from oms_api.integrations import tasks
 from oms_api.kit.db import create_engine, session_factory
 from oms_api.settings import Settings
-from tests.factories import make_channel, make_sku, make_warehouse, receive, recorded_events
-from tests.fixtures import storefronts
-from tests.fixtures.storefronts import SHOPIFY_SECRET, load
-from tests.ledger import assert_ledger_replays
+from tests.support import storefronts
+from tests.support.factories import make_channel, make_sku, make_warehouse, receive, recorded_events
+from tests.support.ledger import assert_ledger_replays
+from tests.support.storefronts import SHOPIFY_SECRET, load
 
 ORDER_ID = "5801234567890"
 

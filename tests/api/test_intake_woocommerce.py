@@ -9,10 +9,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from tests.factories import make_channel, make_sku, make_warehouse, receive, recorded_events
-from tests.fixtures import storefronts
-from tests.fixtures.storefronts import WOOCOMMERCE_SECRET, load
-from tests.ledger import assert_ledger_replays
+from tests.support import storefronts
+from tests.support.factories import make_channel, make_sku, make_warehouse, receive, recorded_events
+from tests.support.ledger import assert_ledger_replays
+from tests.support.storefronts import WOOCOMMERCE_SECRET, load
 
 ORDER_ID = "727"
 

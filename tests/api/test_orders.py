@@ -7,8 +7,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.factories import make_channel, make_customer, make_sku, make_warehouse, receive
-from tests.ledger import assert_ledger_replays
+from tests.support.factories import make_channel, make_customer, make_sku, make_warehouse, receive
+from tests.support.ledger import assert_ledger_replays
 
 
 def order_body(channel: str, lines: list[tuple[str, int, str]], **extra: Any) -> dict[str, Any]:

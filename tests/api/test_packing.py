@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from oms_api.kit.event_types import catalogue
-from tests.factories import (
+from tests.support.factories import (
     make_box_type,
     make_channel,
     make_shipments,

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from oms_api.kit.event_types import catalogue
-from tests.factories import (
+from tests.support.factories import (
     assign_bin,
     make_bin,
     make_channel,

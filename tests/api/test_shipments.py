@@ -12,8 +12,16 @@ from sqlalchemy import update
 
 from oms_api.fulfillment.models import ShipmentLine
 from oms_api.kit.db import create_engine, session_factory, session_scope
-from tests.factories import make_carrier, make_channel, make_sku, make_warehouse, place_order, receive, recorded_events
-from tests.ledger import assert_ledger_replays
+from tests.support.factories import (
+    make_carrier,
+    make_channel,
+    make_sku,
+    make_warehouse,
+    place_order,
+    receive,
+    recorded_events,
+)
+from tests.support.ledger import assert_ledger_replays
 
 
 @pytest.fixture

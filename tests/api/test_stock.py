@@ -19,7 +19,8 @@ from oms_api.kit.ids import uuid7
 from oms_api.stock.domain import MAX_STOCK
 from oms_api.stock.models import StockLevel, StockMovement
 from tests.conftest import KeyMaker
-from tests.factories import ledger_discrepancies, make_sku, make_warehouse, receive, recorded_events
+from tests.support.factories import make_sku, make_warehouse, receive, recorded_events
+from tests.support.ledger import ledger_discrepancies
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,7 @@ import pytest
 
 from oms_api.integrations.easypost import signature
 from oms_api.settings import Settings
-from tests.factories import make_channel, make_sku, make_warehouse, place_order, receive, recorded_events
+from tests.support.factories import make_channel, make_sku, make_warehouse, place_order, receive, recorded_events
 
 SECRET = "whsec-easypost-test"
 WEBHOOK = "/v1/integrations/easypost/webhooks"

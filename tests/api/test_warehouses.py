@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 
 from tests.conftest import KeyMaker
-from tests.factories import make_warehouse, recorded_events
+from tests.support.factories import make_warehouse, recorded_events
 
 
 async def test_creating_a_warehouse_returns_it_with_location_and_etag(api: httpx.AsyncClient) -> None:

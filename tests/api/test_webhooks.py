@@ -22,8 +22,8 @@ from oms_api.settings import Settings
 from oms_api.webhooks.models import WebhookDelivery
 from oms_api.worker.runner import Worker
 from tests.conftest import KeyMaker
-from tests.factories import make_sku
-from tests.webhook_receiver import Answer, Delivery, Receiver
+from tests.support.factories import make_sku
+from tests.support.webhook_receiver import Answer, Delivery, Receiver
 
 
 @pytest.fixture

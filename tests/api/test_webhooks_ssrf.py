@@ -11,7 +11,7 @@ import pytest
 from oms_api.settings import Settings
 from oms_api.webhooks import delivery, netguard, signing
 from oms_api.webhooks.domain import AttemptOutcome, parse_url
-from tests.webhook_receiver import Receiver
+from tests.support.webhook_receiver import Receiver
 
 
 def _work(url: str) -> delivery.Work:

@@ -36,9 +36,9 @@ from schemathesis.specs.openapi.checks import (
 from oms_api.app import create_app
 from oms_api.kit.auth import Scope
 from oms_api.settings import Settings
-from tests import factories
 from tests.conftest import KeyMaker, blocking
 from tests.contract.conftest import SPEC_PATH, committed_spec, operation_ids
+from tests.support import factories
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 

@@ -26,7 +26,7 @@ import pytest
 from oms_api.kit.auth import Scope
 from tests.conftest import KeyMaker, blocking
 from tests.contract.conftest import SPEC_PATH, committed_spec
-from tests.factories import gtin13
+from tests.support.factories import gtin13
 
 pytestmark = pytest.mark.slow
 

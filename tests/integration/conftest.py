@@ -15,8 +15,8 @@ import pytest
 
 from oms_api.kit.auth import Scope
 from tests.conftest import DATABASES, KeyMaker, blocking, pg_admin, pg_url
-from tests.factories import make_channel, make_warehouse
-from tests.integration.support import ApiServers, Deployment, Shop, clients
+from tests.support.factories import make_channel, make_warehouse
+from tests.support.servers import ApiServers, Deployment, Shop, clients
 
 
 @pytest.fixture(scope="module")

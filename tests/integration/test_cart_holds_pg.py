@@ -18,8 +18,9 @@ from oms_api.kit.clock import utcnow
 from oms_api.kit.db import create_engine, session_factory, session_scope
 from oms_api.kit.outbox import Event
 from oms_api.stock.models import Reservation
-from tests.factories import make_sku, receive
-from tests.integration.support import (
+from tests.support.factories import make_sku, receive
+from tests.support.ledger import assert_ledger_replays
+from tests.support.servers import (
     Call,
     Shop,
     assert_clean,
@@ -29,7 +30,6 @@ from tests.integration.support import (
     post,
     query,
 )
-from tests.ledger import assert_ledger_replays
 
 pytestmark = pytest.mark.slow
 

@@ -18,8 +18,9 @@ from oms_api.kit.idempotency import IdempotencyKey
 from oms_api.orders.models import Order as OrderRow
 from oms_api.orders.models import OrderLine
 from oms_api.stock.models import Reservation
-from tests.factories import make_sku, receive
-from tests.integration.support import (
+from tests.support.factories import make_sku, receive
+from tests.support.ledger import assert_ledger_replays
+from tests.support.servers import (
     Call,
     Outcome,
     Shop,
@@ -32,7 +33,6 @@ from tests.integration.support import (
     query,
     reserved_of,
 )
-from tests.ledger import assert_ledger_replays
 
 pytestmark = pytest.mark.slow
 

@@ -21,8 +21,9 @@ from oms_api.kit.auth import Scope
 from oms_api.kit.migrations import upgrade
 from oms_api.settings import Settings
 from tests.conftest import KeyMaker
-from tests.factories import make_channel, make_sku, make_warehouse, receive
-from tests.integration.support import (
+from tests.support.factories import make_channel, make_sku, make_warehouse, receive
+from tests.support.ledger import assert_ledger_replays
+from tests.support.servers import (
     REQUEST_TIMEOUT,
     ApiServers,
     assert_clean,
@@ -33,7 +34,6 @@ from tests.integration.support import (
     post,
     reserved_of,
 )
-from tests.ledger import assert_ledger_replays
 
 pytestmark = pytest.mark.slow
 

@@ -28,9 +28,9 @@ from oms_api.app import create_app
 from oms_api.kit.auth import Scope
 from oms_api.settings import Settings
 from tests.conftest import KeyMaker
-from tests.factories import make_channel, make_sku, make_warehouse, receive
-from tests.integration.support import order_body
-from tests.webhook_receiver import Receiver
+from tests.support.factories import make_channel, make_sku, make_warehouse, receive
+from tests.support.servers import order_body
+from tests.support.webhook_receiver import Receiver
 
 pytestmark = pytest.mark.slow
 

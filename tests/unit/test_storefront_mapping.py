@@ -17,7 +17,7 @@ from oms_api.integrations.shopify import Shopify
 from oms_api.integrations.woocommerce import WooCommerce
 from oms_api.kit.money import Money
 from oms_api.orders import domain
-from tests.fixtures.storefronts import load
+from tests.support.storefronts import load
 
 
 def grand_total(intake: IntakeOrder) -> Money:

@@ -101,19 +101,6 @@ async def recorded_events(database_url: str, aggregate_id: str) -> list[dict[str
         await engine.dispose()
 
 
-async def ledger_discrepancies(database_url: str) -> list[dict[str, Any]]:
-    """Stock levels the movement ledger does not replay to (empty when stock and ledger agree)."""
-    from oms_api.kit.db import create_engine, session_factory  # local imports: append-only file
-    from oms_api.stock.service import ledger_discrepancies as check
-
-    engine = create_engine(database_url)
-    try:
-        async with session_factory(engine)() as session:
-            return await check(session)
-    finally:
-        await engine.dispose()
-
-
 async def make_cart(
     api: httpx.AsyncClient, channel: str, lines: list[tuple[str, int]], **overrides: Any
 ) -> dict[str, Any]:
