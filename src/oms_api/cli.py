@@ -37,9 +37,6 @@ class CommandError(Exception):
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``oms-api`` console script."""
     args = build_parser().parse_args(argv)
-    from oms_api.bootstrap import bootstrap  # here: the console script's start-up stays light until it runs
-
-    bootstrap()
     command: Callable[[argparse.Namespace, Settings], int] = args.handler
     try:
         settings = get_settings()
