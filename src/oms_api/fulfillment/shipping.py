@@ -19,7 +19,7 @@ from oms_api.carriers import domain as carrier_rules
 from oms_api.carriers import service as carriers
 from oms_api.carriers.domain import Quote, RateRequest, ShippingChoice
 from oms_api.channels import service as channels
-from oms_api.fulfillment import repository, shipments
+from oms_api.fulfillment import repository, shipments, views
 from oms_api.fulfillment.domain import BEFORE_DISPATCH, ShipmentStatus
 from oms_api.fulfillment.models import Package as PackageRow
 from oms_api.fulfillment.models import Shipment as ShipmentRow
@@ -159,8 +159,8 @@ async def select_rate(
     shipment.version += 1
     shipment.updated_at = utcnow()
     await session.flush()
-    result = await shipments.view(session, shipment)
-    shipments.record(session, actor, result, None, type_="shipment.updated", reason=f"rate selected ({how})")
+    result = await views.view(session, shipment)
+    views.record(session, actor, result, None, type_="shipment.updated", reason=f"rate selected ({how})")
     return result
 
 
@@ -259,6 +259,6 @@ async def ship(session: AsyncSession, actor: Principal, shipment_id: uuid.UUID, 
     shipment.estimated_delivery_date = estimate or shipment.estimated_delivery_date
     await session.flush()
     await shipments.roll_up(session, actor, order)
-    result = await shipments.view(session, shipment)
-    shipments.record(session, actor, result, previous)
+    result = await views.view(session, shipment)
+    views.record(session, actor, result, previous)
     return result

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oms_api.fulfillment import domain, repository, shipments
+from oms_api.fulfillment import domain, repository, shipments, views
 from oms_api.fulfillment.domain import BEFORE_DISPATCH, Report, ShipmentStatus
 from oms_api.fulfillment.models import Shipment as ShipmentRow
 from oms_api.fulfillment.models import TrackingEvent as EventRow
@@ -89,10 +89,10 @@ async def apply(
     await repository.add_tracking_event(session, event)
     if target is not None:
         await shipments.roll_up(session, actor, order)
-        shipments.record(session, actor, await shipments.view(session, shipment), previous, reason=report.description)
+        views.record(session, actor, await views.view(session, shipment), previous, reason=report.description)
     elif eta_changed:
-        view = await shipments.view(session, shipment)
-        shipments.record(session, actor, view, None, type_="shipment.updated", reason="estimated delivery date changed")
+        view = await views.view(session, shipment)
+        views.record(session, actor, view, None, type_="shipment.updated", reason="estimated delivery date changed")
     return event, target is not None
 
 
@@ -121,9 +121,7 @@ async def add_manual(
         package_id=package_id,
     )
     event, _ = await apply(session, actor, order, shipment, report, strict=True)
-    return TrackingEventResult(
-        event=TrackingEvent.model_validate(event), shipment=await shipments.view(session, shipment)
-    )
+    return TrackingEventResult(event=TrackingEvent.model_validate(event), shipment=await views.view(session, shipment))
 
 
 async def list_events(session: AsyncSession, shipment_id: uuid.UUID) -> TrackingEventList:

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from oms_api.kit.clock import utcnow
 from oms_api.kit.ids import uuid7
-from oms_api.stock import ledger, repository
+from oms_api.stock import ledger, levels_repository
 from oms_api.stock import reservations_repository as reservations
 from oms_api.stock.domain import Change, LevelRef, LineUnits, ReservationShortfall, StockOutOfStep
 
@@ -69,7 +69,7 @@ async def _move(
 ) -> int:
     if not wanted:
         return 0
-    levels = await repository.level_refs(session, warehouse_id, list(wanted))
+    levels = await levels_repository.level_refs(session, warehouse_id, list(wanted))
     if len(levels) != len(wanted):
         raise StockOutOfStep(f"reserved SKUs without a stock level at warehouse {warehouse_id}")
     leaves = kind == SHIPMENT

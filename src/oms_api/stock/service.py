@@ -40,15 +40,9 @@ from oms_api.stock.holds import convert as convert_holds
 from oms_api.stock.holds import extend as extend_holds
 from oms_api.stock.holds import hold, holds_of
 from oms_api.stock.holds import release as release_holds
+from oms_api.stock.levels_repository import load_candidates, load_levels, lock_levels, lock_levels_by_code
 from oms_api.stock.movements import MovementResult, create_movement
-from oms_api.stock.repository import (
-    LevelView,
-    MovementView,
-    load_candidates,
-    load_levels,
-    lock_levels,
-    lock_levels_by_code,
-)
+from oms_api.stock.repository import LevelView, MovementView
 from oms_api.stock.reservations import (
     active_of_orders,
     release_for_order,

@@ -17,7 +17,8 @@ The choice of boxes searches combinations and keeps the cheapest valid one:
 
 Ties go to fewer boxes, then to less box volume. A unit that fits no box on its own (too long in
 every rotation, or heavier than any box carries) is reported as unfitted, never forced in.
-Support under each unit (stacking stability) is not modelled.
+Support under each unit (stacking stability) is not modelled. The geometry and the search are one algorithm,
+read together, so they share this file (about 500 lines).
 """
 
 from __future__ import annotations
