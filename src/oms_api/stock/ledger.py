@@ -15,7 +15,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Integer, Table, Uuid, and_, case, select, text, update
@@ -29,35 +28,17 @@ from oms_api.kit.ids import uuid7
 from oms_api.kit.sql import dialect_name, upsert_insert
 from oms_api.stock.domain import MAX_STOCK, Balance, Change, running_figures
 from oms_api.stock.models import StockLevel, StockMovement
+from oms_api.stock.repository import LevelView, level_view
 
 _LEVELS = cast(Table, StockLevel.__table__)
 _MOVEMENTS = cast(Table, StockMovement.__table__)
 
 
 @dataclass(frozen=True, slots=True)
-class Figures:
-    """A stock level as it stands after a change (the statement's ``RETURNING``)."""
-
-    id: uuid.UUID
-    sku_id: uuid.UUID
-    warehouse_id: uuid.UUID
-    on_hand: int
-    reserved: int
-    reorder_point: int | None
-    safety_stock: int
-    version: int
-    updated_at: datetime
-
-    @property
-    def available(self) -> int:
-        return self.on_hand - self.reserved
-
-
-@dataclass(frozen=True, slots=True)
 class Applied:
-    """What a change did: the levels' new figures and the ledger rows, or (nothing written) the short levels."""
+    """What a change did: the levels as they now stand and the ledger rows, or (nothing written) the short levels."""
 
-    levels: dict[uuid.UUID, Figures] = field(default_factory=dict)
+    levels: dict[uuid.UUID, LevelView] = field(default_factory=dict)
     movements: list[dict[str, Any]] = field(default_factory=list)
     short: frozenset[uuid.UUID] = frozenset()
 
@@ -127,7 +108,7 @@ def _shift_portable(deltas: dict[uuid.UUID, tuple[int, int]], lock: list[uuid.UU
 
 async def _shift(
     session: AsyncSession, deltas: dict[uuid.UUID, tuple[int, int]], lock: Iterable[uuid.UUID] = ()
-) -> list[Figures]:
+) -> list[Any]:
     """Add ``(on_hand, reserved)`` deltas to levels in one statement, only where the invariants still hold;
     the levels of ``deltas`` and ``lock`` are row-locked first, all in id order. Returns the changed levels."""
     every = sorted(set(deltas) | set(lock))
@@ -143,7 +124,7 @@ async def _shift(
         rows = await session.execute(_SHIFT_PG, params)
     else:
         rows = await session.execute(_shift_portable(deltas, every))
-    return [Figures(*row) for row in rows]
+    return list(rows)
 
 
 async def apply(
@@ -195,18 +176,18 @@ async def receive(session: AsyncSession, change: Change, *, actor: str | None) -
     row = (await session.execute(stmt.execution_options(synchronize_session=False))).first()
     if row is None:
         return Applied(short=frozenset({level.level_id}))
-    figures = Figures(*row)
     # The level may have existed under another id: the ledger row and the event name the real one.
-    placed = replace(change, level=replace(level, level_id=figures.id))
-    return await _record(session, [placed], {figures.id: figures}, actor)
+    placed = replace(change, level=replace(level, level_id=row.id))
+    return await _record(session, [placed], {row.id: row}, actor)
 
 
 async def _record(
-    session: AsyncSession, changes: Sequence[Change], figures: dict[uuid.UUID, Figures], actor: str | None
+    session: AsyncSession, changes: Sequence[Change], rows: dict[uuid.UUID, Any], actor: str | None
 ) -> Applied:
-    """The ledger rows (one per change, with the running figures) and one ``stock.changed`` per level."""
+    """The ledger rows (one per change, with the running figures) and one ``stock.changed`` per level; ``rows``
+    are the levels as the statement returned them."""
     now = utcnow()
-    final = {level_id: Balance(f.on_hand, f.reserved) for level_id, f in figures.items()}
+    final = {level_id: Balance(row.on_hand, row.reserved) for level_id, row in rows.items()}
     movements = [
         {
             "id": uuid7(),
@@ -230,8 +211,12 @@ async def _record(
     last: dict[uuid.UUID, Change] = {}
     for change in changes:  # one event per level, in the order the levels first appear, named by its last change
         last[change.level.level_id] = change
+    levels = {
+        level_id: level_view(rows[level_id], change.level.sku, change.level.warehouse)
+        for level_id, change in last.items()
+    }
     for level_id, change in last.items():
-        level, now_at = change.level, figures[level_id]
+        level, now_at = change.level, levels[level_id]
         outbox.record(
             session,
             "stock.changed",
@@ -249,4 +234,4 @@ async def _record(
             actor=actor,
             reason=change.kind,
         )
-    return Applied(levels=figures, movements=movements)
+    return Applied(levels=levels, movements=movements)

@@ -83,10 +83,7 @@ def _result(changes: list[Change], applied: ledger.Applied) -> MovementResult:
         )
         for m in applied.movements
     ]
-    levels = [
-        repository.level_view(f, refs[(f.sku_id, f.warehouse_id)].sku, refs[(f.sku_id, f.warehouse_id)].warehouse)
-        for f in applied.levels.values()
-    ]
+    levels = list(applied.levels.values())
     order = {(c.level.sku_id, c.level.warehouse_id): i for i, c in enumerate(changes)}
     levels.sort(key=lambda level: order[(level.sku_id, level.warehouse_id)])
     return MovementResult(movements=movements, stock_levels=levels)

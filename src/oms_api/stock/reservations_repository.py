@@ -25,26 +25,17 @@ _RESERVATIONS = cast(Table, Reservation.__table__)
 ACTIVE, RELEASED, FULFILLED = "active", "released", "fulfilled"
 
 
-def _held_by_orders(order_ids: Sequence[uuid.UUID]) -> Any:
+def _active_with_levels(*columns: Any) -> Any:
+    """Active reservations joined to their stock level, SKU and warehouse: ``columns`` say what to read."""
     return (
-        select(
-            Reservation.id,
-            Reservation.order_id,
-            Reservation.order_line_id,
-            StockLevel.id.label("level_id"),
-            Reservation.sku_id,
-            Sku.sku,
-            Reservation.warehouse_id,
-            Warehouse.code,
-            Reservation.quantity,
-        )
+        select(*columns)
         .join(
             StockLevel,
             and_(StockLevel.sku_id == Reservation.sku_id, StockLevel.warehouse_id == Reservation.warehouse_id),
         )
         .join(Sku, Sku.id == Reservation.sku_id)
         .join(Warehouse, Warehouse.id == Reservation.warehouse_id)
-        .where(Reservation.order_id.in_(list(order_ids)), Reservation.status == ACTIVE)
+        .where(Reservation.status == ACTIVE)
     )
 
 
@@ -55,7 +46,18 @@ async def active_of_orders(
     if not order_ids:
         return []
     order = Reservation.id.desc() if newest_first else Reservation.id
-    rows = await session.execute(_held_by_orders(order_ids).order_by(order))
+    stmt = _active_with_levels(
+        Reservation.id,
+        Reservation.order_id,
+        Reservation.order_line_id,
+        StockLevel.id.label("level_id"),
+        Reservation.sku_id,
+        Sku.sku,
+        Reservation.warehouse_id,
+        Warehouse.code,
+        Reservation.quantity,
+    ).where(Reservation.order_id.in_(list(order_ids)))
+    rows = await session.execute(stmt.order_by(order))
     return [ActiveReservation(*cast(tuple[Any, ...], row)) for row in rows if row.order_id is not None]
 
 
@@ -102,27 +104,18 @@ async def holds_of(session: AsyncSession, cart_ids: Sequence[uuid.UUID]) -> list
     """The active holds of the given carts, oldest first."""
     if not cart_ids:
         return []
-    rows = await session.execute(
-        select(
-            Reservation.id,
-            Reservation.cart_id,
-            StockLevel.id.label("level_id"),
-            Reservation.sku_id,
-            Sku.sku,
-            Reservation.warehouse_id,
-            Warehouse.code,
-            Warehouse.priority,
-            Reservation.quantity,
-        )
-        .join(
-            StockLevel,
-            and_(StockLevel.sku_id == Reservation.sku_id, StockLevel.warehouse_id == Reservation.warehouse_id),
-        )
-        .join(Sku, Sku.id == Reservation.sku_id)
-        .join(Warehouse, Warehouse.id == Reservation.warehouse_id)
-        .where(Reservation.cart_id.in_(list(cart_ids)), Reservation.status == ACTIVE)
-        .order_by(Reservation.id)
-    )
+    stmt = _active_with_levels(
+        Reservation.id,
+        Reservation.cart_id,
+        StockLevel.id.label("level_id"),
+        Reservation.sku_id,
+        Sku.sku,
+        Reservation.warehouse_id,
+        Warehouse.code,
+        Warehouse.priority,
+        Reservation.quantity,
+    ).where(Reservation.cart_id.in_(list(cart_ids)))
+    rows = await session.execute(stmt.order_by(Reservation.id))
     return [Held(*cast(tuple[Any, ...], row)) for row in rows if row.cart_id is not None]
 
 
