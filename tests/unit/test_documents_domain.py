@@ -319,3 +319,7 @@ def test_receipt_keeps_its_lines_and_totals_in_order() -> None:
     assert dataclasses.replace(receipt, status="paid").status == "paid"
     with pytest.raises(dataclasses.FrozenInstanceError):
         receipt.status = "paid"  # type: ignore[misc]
+
+
+def test_latin1_composes_a_letter_and_its_combining_accent() -> None:
+    assert latin1("Caf\u0065\u0301 Mu\u0308ller") == "Café Müller"

@@ -51,9 +51,10 @@ _SPELLED = str.maketrans(
 
 def latin1(text: str) -> str:
     """``text`` in Latin-1 (what the PDF core fonts draw): accents kept where Latin-1 has them,
-    other letters decomposed to their base (Ł → L, ő → o), anything else as ``?``."""
+    other letters decomposed to their base (Ł → L, ő → o), anything else as ``?``. Text typed as a letter
+    followed by a combining accent (as macOS often sends it) is composed first, so "e" + "◌́" is "é"."""
     out: list[str] = []
-    for char in text.translate(_SPELLED):
+    for char in unicodedata.normalize("NFC", text).translate(_SPELLED):
         if ord(char) < 256:
             out.append(char if char.isprintable() else " ")
             continue
