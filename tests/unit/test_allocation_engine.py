@@ -76,6 +76,13 @@ def test_a_warehouse_that_does_not_serve_the_destination_country_is_rejected() -
     assert verdicts(plan)["MUC"] == ("rejected", "does_not_serve_country")
 
 
+def test_a_cart_whose_country_is_not_known_yet_may_be_held_at_a_warehouse_that_serves_some_countries() -> None:
+    """A cart has no address: only the order it becomes is held to the countries a warehouse ships to."""
+    sites = {MUC: Site(MUC, "MUC", serves_countries=frozenset({"AT"}))}
+    plan = run([LineRequest(1, MUG, 1)], stock((MUG, MUC, 9)), Destination(), sites=sites)
+    assert used(plan) == {"MUC": 1}
+
+
 def test_an_empty_country_list_serves_everywhere() -> None:
     plan = run([LineRequest(1, MUG, 1)], stock((MUG, MUC, 9)), Destination("JP", 35.68, 139.69, "city"))
     assert used(plan) == {"MUC": 1}

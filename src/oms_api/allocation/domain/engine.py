@@ -146,11 +146,13 @@ class _Run:
                 self.rejected[wid] = ("excluded", "excluded from this allocation (it cannot ship the part)")
             elif policy.allowed_warehouses and site.code not in policy.allowed_warehouses:
                 self.rejected[wid] = ("not_allowed_by_channel", "the channel does not ship from this warehouse")
-            elif self.pickup is None and site.serves_countries and dest.country not in site.serves_countries:
-                self.rejected[wid] = (
-                    "does_not_serve_country",
-                    f"does not ship to {dest.country or 'an unknown country'}",
-                )
+            elif (
+                self.pickup is None
+                and site.serves_countries
+                and dest.country is not None  # a cart: where it will ship is not known yet
+                and dest.country not in site.serves_countries
+            ):
+                self.rejected[wid] = ("does_not_serve_country", f"does not ship to {dest.country}")
             elif not any(self.per[sku].get(wid, 0) > 0 for sku in self.wanted):
                 self.rejected[wid] = ("no_stock", "holds none of the order's SKUs above its safety stock")
             else:
