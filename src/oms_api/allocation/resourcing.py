@@ -192,8 +192,9 @@ async def resource_batch(
         plan_id, document = uuid7(), domain.document(plan, order.lines)
         documents.append((plan_id, order.order_id, "allocate", document))
         outcome.plans[order.order_id] = (plan, plan_id, document)
-    outcome.released = {oid: [r for r in held if r.order_id == oid] for oid in outcome.plans}
     moving = [r for r in held if r.order_id in outcome.plans]
+    for r in moving:
+        outcome.released.setdefault(r.order_id, []).append(r)
     await stock.release_reservations(session, moving, actor=actor, reason=reason or "batch re-allocation")
     await stock.reserve_for_orders(session, new_holds, actor=actor)
     await record_plans(session, actor, documents, reason)

@@ -349,7 +349,7 @@ async def allocate_batch(
             for line in document["lines"]
             for part in line["allocations"]
         ]
-        released = _released(outcome.released[oid], {line.id: line.line_no for line in row.lines})
+        released = _released(outcome.released.get(oid, []), {line.id: line.line_no for line in row.lines})
         data = _changed_event(
             oid,
             row.external_ref,
@@ -362,7 +362,6 @@ async def allocate_batch(
             released,
             allocations,
         )
-        data["shipments"] = document["shipments"]
         outbox.record(session, "order.allocation_changed", "order", oid, data, actor=actor.actor, reason=reason)
     await repository.bump_versions(session, list(outcome.plans), utcnow())
     return BatchResult({oid: plan for oid, (plan, _, _) in outcome.plans.items()}, unchanged)

@@ -114,6 +114,16 @@ class Change:
     note: str | None = None
 
 
+def units_per_level(parts: Iterable[tuple[LevelRef, int]]) -> dict[uuid.UUID, tuple[LevelRef, int]]:
+    """Units by stock level, in the order the levels first appear: one ledger row per level and owner (an order's
+    lines of one SKU, or a cart's holds, at one warehouse)."""
+    totals: dict[uuid.UUID, tuple[LevelRef, int]] = {}
+    for ref, quantity in parts:
+        known = totals.get(ref.level_id)
+        totals[ref.level_id] = (ref, quantity + (known[1] if known else 0))
+    return totals
+
+
 def running_figures(changes: Sequence[Change], final: Mapping[uuid.UUID, Balance]) -> list[Balance]:
     """Each change's figures right after it, given every level's figures after all of them.
 

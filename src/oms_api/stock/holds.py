@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,7 +23,7 @@ from oms_api.kit.clock import utcnow
 from oms_api.kit.ids import uuid7
 from oms_api.stock import ledger
 from oms_api.stock import reservations_repository as repository
-from oms_api.stock.domain import Change, Held, Hold, StockOutOfStep
+from oms_api.stock.domain import Change, Held, Hold, StockOutOfStep, units_per_level
 
 HOLD = "hold"
 HOLD_RELEASE = "hold_release"
@@ -54,13 +53,10 @@ async def hold(
     ``held`` are the cart's current holds, which grow in place when the plan picks a warehouse the cart already
     holds the SKU at; ``lock`` names the other levels the caller may fall back on (see ``ledger.apply``).
     """
-    per_level: dict[uuid.UUID, Hold] = {}
-    for h in holds:
-        known = per_level.get(h.level_id)
-        per_level[h.level_id] = h if known is None else replace(known, quantity=known.quantity + h.quantity)
+    per_level = units_per_level((h.ref, h.quantity) for h in holds).values()
     changes = [
-        Change(h.ref, HOLD, reserved=h.quantity, reference=reference(cart_id), group_id=cart_id)
-        for h in per_level.values()
+        Change(ref, HOLD, reserved=quantity, reference=reference(cart_id), group_id=cart_id)
+        for ref, quantity in per_level
     ]
     if not (await ledger.apply(session, changes, actor=actor, lock=lock)).ok:
         return False
@@ -68,17 +64,17 @@ async def hold(
     grow: dict[uuid.UUID, int] = {}
     new: list[dict[str, object]] = []
     now = utcnow()
-    for h in per_level.values():
-        found = existing.get((h.sku_id, h.warehouse_id))
+    for ref, quantity in per_level:
+        found = existing.get((ref.sku_id, ref.warehouse_id))
         if found is not None:
-            grow[found] = grow.get(found, 0) + h.quantity
+            grow[found] = grow.get(found, 0) + quantity
             continue
         new.append(
             {
                 "id": uuid7(),
-                "sku_id": h.sku_id,
-                "warehouse_id": h.warehouse_id,
-                "quantity": h.quantity,
+                "sku_id": ref.sku_id,
+                "warehouse_id": ref.warehouse_id,
+                "quantity": quantity,
                 "order_id": None,
                 "order_line_id": None,
                 "cart_id": cart_id,
@@ -107,15 +103,12 @@ async def release(
     parts = [(h, qty) for h, qty in parts if qty > 0]
     if not parts:
         return 0
-    per_level: dict[uuid.UUID, tuple[Held, int]] = {}
     for h, qty in parts:
         if h.cart_id != cart_id or qty > h.quantity:
             raise ValueError(f"cannot release {qty} of hold {h.reservation_id} for cart {cart_id}")
-        known = per_level.get(h.level_id)
-        per_level[h.level_id] = (h, qty + (known[1] if known else 0))
     changes = [
-        Change(h.ref, HOLD_RELEASE, reserved=-qty, reference=reference(cart_id), group_id=cart_id, note=reason)
-        for h, qty in per_level.values()
+        Change(ref, HOLD_RELEASE, reserved=-qty, reference=reference(cart_id), group_id=cart_id, note=reason)
+        for ref, qty in units_per_level((h.ref, qty) for h, qty in parts).values()
     ]
     if not (await ledger.apply(session, changes, actor=actor)).ok:  # the ledger and the levels disagree
         raise StockOutOfStep(f"stock levels of cart {cart_id} hold less than its holds")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,6 +23,10 @@ from oms_api.stock.repository import LevelView, MovementView
 from oms_api.stock.schemas import AdjustmentCreate, ReceiptCreate, TransferCreate
 from oms_api.stock.warehouses import get_warehouse
 
+if TYPE_CHECKING:
+    from oms_api.catalog.models import Sku
+    from oms_api.stock.models import Warehouse
+
 
 @dataclass(frozen=True, slots=True)
 class MovementResult:
@@ -29,6 +34,12 @@ class MovementResult:
 
     movements: list[MovementView]
     stock_levels: list[LevelView]
+
+
+async def _level(session: AsyncSession, sku: Sku, warehouse: Warehouse) -> tuple[LevelRef, bool]:
+    """The SKU's level at the warehouse, and whether it exists (a new id when not: a receipt creates it)."""
+    balance = await repository.level_balance(session, sku.id, warehouse.id)
+    return LevelRef(balance.id if balance else uuid7(), sku.id, sku.sku, warehouse.id, warehouse.code), bool(balance)
 
 
 def _insufficient(level: LevelRef, requested: int, available: int) -> Conflict:
@@ -103,12 +114,11 @@ async def create_movement(
         if problem is not None:
             raise field_error("/body/quantity", problem, code="wrong_sign")
         reason = data.reason.value
-    balance = await repository.level_balance(session, sku.id, warehouse.id)
-    level = LevelRef(balance.id if balance else uuid7(), sku.id, sku.sku, warehouse.id, warehouse.code)
+    level, found = await _level(session, sku, warehouse)
     change = Change(level, data.type, on_hand=data.quantity, reference=data.reference, reason=reason, note=data.note)
-    if balance is None and data.quantity < 0:
+    if not found and data.quantity < 0:
         raise _insufficient(level, -data.quantity, 0)
-    exists = {level.level_id} if balance is not None and data.quantity < 0 else set()
+    exists = {level.level_id} if found and data.quantity < 0 else set()
     return _result([change], await _apply(session, [change], actor.actor, exists))
 
 
@@ -120,12 +130,10 @@ async def _transfer(session: AsyncSession, actor: Principal, data: TransferCreat
     target = await get_warehouse(session, data.to_warehouse)
     if source.id == target.id:
         raise field_error("/body/to_warehouse", "A transfer needs two different warehouses", code="same_warehouse")
-    out_balance = await repository.level_balance(session, sku.id, source.id)
-    out_level = LevelRef(out_balance.id if out_balance else uuid7(), sku.id, sku.sku, source.id, source.code)
-    if out_balance is None:
+    out_level, out_found = await _level(session, sku, source)
+    if not out_found:
         raise _insufficient(out_level, data.quantity, 0)
-    in_balance = await repository.level_balance(session, sku.id, target.id)
-    in_level = LevelRef(in_balance.id if in_balance else uuid7(), sku.id, sku.sku, target.id, target.code)
+    in_level, in_found = await _level(session, sku, target)
     group_id = uuid7()
     changes = [
         Change(level, kind, on_hand=quantity, reference=data.reference, group_id=group_id, note=data.note)
@@ -134,5 +142,5 @@ async def _transfer(session: AsyncSession, actor: Principal, data: TransferCreat
             (in_level, "transfer_in", data.quantity),
         )
     ]
-    exists = {out_level.level_id} | ({in_level.level_id} if in_balance else set())
+    exists = {out_level.level_id} | ({in_level.level_id} if in_found else set())
     return _result(changes, await _apply(session, changes, actor.actor, exists))

@@ -19,22 +19,21 @@ from oms_api.kit.clock import utcnow
 from oms_api.kit.ids import uuid7
 from oms_api.stock import ledger
 from oms_api.stock import reservations_repository as repository
-from oms_api.stock.domain import ActiveReservation, Change, Hold, LevelRef, PartRelease, StockOutOfStep
+from oms_api.stock.domain import (
+    ActiveReservation,
+    Change,
+    Hold,
+    LevelRef,
+    PartRelease,
+    StockOutOfStep,
+    units_per_level,
+)
 
 RESERVATION, RELEASE = "reservation", "release"
 
 
 def order_reference(order_id: uuid.UUID) -> str:
     return f"order:{order_id}"
-
-
-def _per_level(holds: Iterable[tuple[LevelRef, int]]) -> dict[uuid.UUID, tuple[LevelRef, int]]:
-    """Units per stock level (one ledger row per level and order)."""
-    totals: dict[uuid.UUID, tuple[LevelRef, int]] = {}
-    for ref, quantity in holds:
-        known = totals.get(ref.level_id)
-        totals[ref.level_id] = (ref, quantity + (known[1] if known else 0))
-    return totals
 
 
 def _row(order_id: uuid.UUID, hold: Hold, now: object) -> dict[str, object]:
@@ -67,7 +66,7 @@ async def reserve(
     reference = order_reference(order_id)
     changes = [
         Change(ref, RESERVATION, reserved=quantity, reference=reference, group_id=order_id)
-        for ref, quantity in _per_level((h.ref, h.quantity) for h in holds).values()
+        for ref, quantity in units_per_level((h.ref, h.quantity) for h in holds).values()
     ]
     applied = await ledger.apply(session, changes, actor=actor, lock=lock)
     if not applied.ok:
@@ -82,7 +81,7 @@ async def _release(
 ) -> int:
     changes = [
         Change(ref, RELEASE, reserved=-quantity, reference=order_reference(order_id), group_id=order_id, note=note)
-        for ref, quantity in _per_level(parts).values()
+        for ref, quantity in units_per_level(parts).values()
     ]
     if not (await ledger.apply(session, changes, actor=actor)).ok:  # the ledger and the levels disagree
         raise StockOutOfStep(f"stock levels of order {order_id} hold less than its reservations")
@@ -160,7 +159,7 @@ async def release_reservations(
     changes = [
         Change(ref, RELEASE, reserved=-quantity, reference=order_reference(oid), group_id=oid, note=reason)
         for oid, parts in per_order.items()
-        for ref, quantity in _per_level(parts).values()
+        for ref, quantity in units_per_level(parts).values()
     ]
     if not (await ledger.apply(session, changes, actor=actor)).ok:
         raise StockOutOfStep("stock levels changed under a batch that held their locks")
@@ -179,7 +178,7 @@ async def reserve_for_orders(session: AsyncSession, holds: Sequence[tuple[uuid.U
     changes = [
         Change(ref, RESERVATION, reserved=quantity, reference=order_reference(oid), group_id=oid)
         for oid, parts in per_order.items()
-        for ref, quantity in _per_level(parts).values()
+        for ref, quantity in units_per_level(parts).values()
     ]
     if not (await ledger.apply(session, changes, actor=actor)).ok:
         raise StockOutOfStep("stock levels changed under a batch that held their locks")
