@@ -28,7 +28,9 @@ ENV PATH=/opt/oms/bin:$PATH \
     OMS_HOST=0.0.0.0 \
     OMS_PORT=8000 \
     OMS_DATABASE_URL=sqlite+aiosqlite:////data/oms.db
-# A fixed, unprivileged user; /data holds the SQLite database when no OMS_DATABASE_URL points elsewhere.
+# A fixed, unprivileged user; /data holds the SQLite database when no OMS_DATABASE_URL points elsewhere, and,
+# without OMS_SECRET_KEY, the key sealing its stored secrets (oms.db.key, 0600). On PostgreSQL the service
+# needs OMS_SECRET_KEY: pass it at run time from a secret store, never as a build argument or ENV here.
 RUN groupadd --system --gid 10001 oms \
     && useradd --system --uid 10001 --gid oms --home-dir /data --no-create-home --shell /usr/sbin/nologin oms \
     && install -d -o oms -g oms -m 0750 /data

@@ -20,17 +20,28 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from oms_api.app import create_app
 from oms_api.bootstrap import bootstrap
+from oms_api.kit import secrets
 from oms_api.kit.auth import Scope, create_api_key
 from oms_api.kit.db import create_engine, session_factory, session_scope
 from oms_api.kit.migrations import upgrade
 from oms_api.settings import Settings
 from tests.support import ownership
+from tests.support.keys import TEST_SECRET_KEY
 
 PG_ADMIN_DSN = os.environ.get("OMS_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 DATABASES = [d for d in os.environ.get("OMS_TEST_DATABASES", "sqlite,postgresql").split(",") if d]
+# Every Settings a test builds has the run's key (the service refuses PostgreSQL without one), unless a test
+# removes it on purpose (monkeypatch.delenv) to see what happens without a key.
+os.environ[secrets.KEY_ENV] = TEST_SECRET_KEY
+os.environ.pop(secrets.PREVIOUS_KEY_ENV, None)
+# Rate limits are off in tests that do not test them (a contract walk makes hundreds of requests and 401s from
+# one address); the rate-limit tests build Settings with their own limits.
+for _limit in ("RATE_LIMIT_PER_SECOND", "AUTH_FAILURE_RATE_PER_SECOND", "INBOUND_RATE_LIMIT_PER_SECOND"):
+    os.environ[f"OMS_{_limit}"] = "0"
 
 
 def pg_url(dbname: str) -> str:
@@ -60,6 +71,7 @@ def _wired() -> None:
     every write it makes is watched for a context writing another's table (``tests.support.ownership``)."""
     bootstrap()
     ownership.install()
+    secrets.configure(secrets.Keyring(TEST_SECRET_KEY))  # for use cases a test calls without an app
 
 
 @pytest.fixture(autouse=True)
@@ -121,7 +133,14 @@ async def database_url(request: pytest.FixtureRequest, db_kind: str, tmp_path: P
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, log_level="warning", db_pool_size=5, db_max_overflow=5)
+    return Settings(
+        database_url=database_url,
+        log_level="warning",
+        db_pool_size=5,
+        db_max_overflow=5,
+        secret_key=SecretStr(TEST_SECRET_KEY),
+        rate_limit_per_second=0,
+    )
 
 
 @pytest.fixture

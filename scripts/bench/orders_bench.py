@@ -9,7 +9,7 @@ of ONE order through the in-process app, start ``oms-api serve --workers N`` and
 ``--duration`` seconds with ``--concurrency`` keep-alive connections from a separate process
 (``loadgen.py``: a closed-loop asyncio HTTP/1.1 client). Every request is a 3-line order over random
 SKUs with Authorization and Idempotency-Key. With ``--pgbench``, ``order_pgbench.sql`` (the same
-statements, in the same two transactions) then runs with the same concurrency on the same database,
+statements, in the same single transaction) then runs with the same concurrency on the same database,
 and the ratio API/pgbench is printed. ``--profile`` samples the API workers with py-spy during the run
 (``pip install -e '.[bench]'``) and prints where their time goes.
 """
@@ -48,9 +48,14 @@ from oms_api.kit.clock import utcnow
 from oms_api.kit.db import create_engine, session_factory, session_scope
 from oms_api.kit.ids import uuid7
 from oms_api.kit.migrations import upgrade
+from oms_api.kit.secrets import KEY_ENV, generate_key
 from oms_api.orders.models import Order, OrderLine
 from oms_api.settings import Settings
 from oms_api.stock.models import StockLevel, StockMovement, Warehouse
+
+# The service refuses PostgreSQL without OMS_SECRET_KEY: a bench database is new each run, so a key of the run's own
+# serves the in-process app and every process started here.
+os.environ.setdefault(KEY_ENV, generate_key())
 
 HERE = Path(__file__).resolve().parent
 PGBENCH_SCRIPT = HERE / "order_pgbench.sql"
@@ -247,7 +252,7 @@ class StatementLog:
 
 async def statements_of_one_order(url: str, seeded: Seeded) -> StatementLog:
     """Place one 3-line order through the in-process app and record every statement the engine runs."""
-    app = create_app(Settings(database_url=url, log_level="warning"))
+    app = create_app(Settings(database_url=url, log_level="warning", rate_limit_per_second=0))  # never throttled
     engine = app.state.db.engine.sync_engine
     log = StatementLog()
     recording = False
@@ -320,6 +325,8 @@ def shape(statement: str) -> str:
     text = " ".join(statement.split())
     if match := re.search(r"^INSERT INTO (\w+) \(([^)]*)\)", text):
         columns = len(match.group(2).split(","))
+        if " VALUES " not in text:  # INSERT … SELECT (the Idempotency-Key's claim, under its advisory lock)
+            return f"INSERT {match.group(1)} ({columns} columns) from SELECT"
         return f"INSERT {match.group(1)} ({columns} columns) x{_rows(text.split(' VALUES ', 1)[1])}"
     if match := re.search(r"^WITH locked AS \( ?SELECT id FROM (\w+) WHERE id = ANY\(.*? UPDATE (\w+) AS", text):
         return f"UPDATE {match.group(2)} locking {match.group(1)} rows first (arrays)"
@@ -419,6 +426,8 @@ def start_server(url: str, workers: int, workdir: Path, pool_size: int, overflow
         OMS_AUTO_MIGRATE="false",
         OMS_DB_POOL_SIZE=str(pool_size),
         OMS_DB_MAX_OVERFLOW=str(overflow),
+        OMS_RATE_LIMIT_PER_SECOND="0",  # a benchmark measures the service, not its rate limit
+        OMS_SECRET_KEY=os.environ[KEY_ENV],
         PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
     )
     log_path = workdir / "server.log"

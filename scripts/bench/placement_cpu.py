@@ -31,7 +31,7 @@ from oms_api.settings import Settings
 
 
 async def place(url: str, seeded: bench.Seeded, orders: int, warmup: int, profile: Path | None) -> tuple[float, float]:
-    app = create_app(Settings(database_url=url, log_level="warning"))
+    app = create_app(Settings(database_url=url, log_level="warning", rate_limit_per_second=0))  # never throttled
     rng = random.Random(7)
     third = seeded.skus // 3
 

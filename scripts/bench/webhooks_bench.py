@@ -37,10 +37,13 @@ import httpx
 from oms_api.kit import outbox
 from oms_api.kit.db import create_engine, session_factory
 from oms_api.kit.migrations import upgrade
+from oms_api.kit.secrets import Keyring, configure, generate_key
 from oms_api.webhooks import signing
 from oms_api.webhooks.models import WebhookEndpoint
 
 PG_ADMIN = os.environ.get("OMS_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+SECRET_KEY = generate_key()  # each run's database is new: its endpoints' secrets are sealed with a key of its own
+configure(Keyring(SECRET_KEY))  # endpoints are made in this process; the workers get the key in their environment
 
 RECEIVER = r"""
 import asyncio, json, sys, time
@@ -127,6 +130,7 @@ def start_workers(
 ) -> list[subprocess.Popen[bytes]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OMS_")}
     env.update(OMS_DATABASE_URL=database_url, OMS_WEBHOOKS_ALLOW_PRIVATE_NETWORKS="true", OMS_LOG_LEVEL="warning")
+    env.update(OMS_SECRET_KEY=SECRET_KEY)  # workers refuse PostgreSQL without one; they unseal what this run seals
     env.update(env_extra)
     processes = []
     for i in range(count):

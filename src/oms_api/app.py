@@ -15,7 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from oms_api import __version__
 from oms_api.allocation.geo import geocoder
 from oms_api.bootstrap import bootstrap
+from oms_api.kit import secrets
+from oms_api.kit.admission import Limits
 from oms_api.kit.db import create_engine, session_factory
+from oms_api.kit.limits import LimitsMiddleware
 from oms_api.kit.logging import configure_logging
 from oms_api.kit.middleware import RequestContextMiddleware
 from oms_api.kit.openapi import build_openapi
@@ -48,7 +51,14 @@ across warehouses, and never oversell.
 Conventions: authenticate with `Authorization: Bearer <api key>`; errors are RFC 9457
 `application/problem+json` with a stable `code`; POST accepts `Idempotency-Key`; mutable resources carry
 `version` and an `ETag`, and changes accept `If-Match`; lists are cursor-paginated; money is
-`{"amount": "12.50", "currency": "EUR"}`."""
+`{"amount": "12.50", "currency": "EUR"}`. Each API key has a rate limit: its answers carry the
+`RateLimit-Policy` and `RateLimit` headers (draft-ietf-httpapi-ratelimit-headers-10), and a key over its limit
+gets 429 with `Retry-After`. A body larger than its route accepts is 413, and is never read."""
+
+# Relative, so Swagger UI and generated clients talk to whichever host serves the document; SDK users pass
+# their own base URL.
+SERVERS = [{"url": "/", "description": "The server that serves this document"}]
+CONTACT = {"name": "oms-api maintainers"}
 
 
 @dataclass
@@ -61,19 +71,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     bootstrap()
     configure_logging(settings.log_level, settings.log_json)
+    secrets.install(settings)  # no key on PostgreSQL: refused here, before anything is served
     engine = create_engine(
         settings.database_url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         busy_timeout_ms=settings.sqlite_busy_timeout_ms,
     )
+    limits = Limits(settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # Build the sourcing geocoder's index (about a second) while the server starts, in a thread, rather
         # than under the first orders; a request that needs it before it is ready waits for the same build.
         building = asyncio.get_running_loop().run_in_executor(None, geocoder().warm_up)
+        secrets.active()  # on SQLite without a key, the key file is read (or made, and logged) now
         yield
+        await limits.close()
         await engine.dispose()
         await building
 
@@ -82,12 +96,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         openapi_tags=TAGS,
+        servers=SERVERS,
+        contact=CONTACT,
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
         separate_input_output_schemas=False,
     )
     app.state.settings = settings
     app.state.db = Database(engine, session_factory(engine))
+    app.state.limits = limits
+    app.add_middleware(  # inside RequestContextMiddleware, so that a 413 is logged with its request id
+        LimitsMiddleware,
+        default=settings.body_limit_bytes,
+        bulk=settings.body_limit_bulk_bytes,
+        inbound=settings.body_limit_inbound_bytes,
+    )
     app.add_middleware(RequestContextMiddleware)
     install_problem_handlers(app)
     routers = all_routers()

@@ -1,4 +1,11 @@
-"""Liveness, readiness and Prometheus metrics (no API key: these serve load balancers and scrapers)."""
+"""Liveness, readiness and Prometheus metrics.
+
+``/healthz`` and ``/readyz`` need no API key: load balancers and orchestrators probe them without credentials,
+and they tell nothing about the business (``/readyz`` names the schema revision, which the release already
+makes public). ``/metrics`` does: per-route traffic, orders placed and refused, process memory. It needs a key
+with ``metrics:read`` (Prometheus sends it as a bearer token), unless ``OMS_METRICS_PUBLIC`` opens it to a
+trusted network.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +13,12 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 from sqlalchemy import text
 
+from oms_api.kit.auth import Principal, Scope, require_unless
 from oms_api.kit.errors import OmsError
 from oms_api.kit.metrics import render
 from oms_api.kit.migrations import current_revision, head_revision
 from oms_api.kit.openapi import errors
+from oms_api.kit.routing import OmsRoute
 
 router = APIRouter(tags=["health"])
 
@@ -57,8 +66,18 @@ async def health_ready(request: Request) -> Readiness:
     return Readiness(status="ready", database="ok", migration=current, expected_migration=expected)
 
 
-@router.get(
+async def health_metrics(_: Principal | None = require_unless(Scope.METRICS_READ, "metrics_public")) -> Response:
+    """Prometheus metrics: requests and latency by route and status, orders placed and refused, the worker's
+    backlog. Open to anyone when `OMS_METRICS_PUBLIC` is on (trusted networks only)."""
+    body, content_type = render()
+    return Response(body, media_type=content_type)
+
+
+# OmsRoute: the API key is looked up in the request's session, which OmsRoute opens.
+router.add_api_route(
     "/metrics",
+    health_metrics,
+    methods=["GET"],
     response_class=Response,
     responses={
         200: {
@@ -66,8 +85,5 @@ async def health_ready(request: Request) -> Readiness:
             "description": "Prometheus exposition format",
         }
     },
+    route_class_override=OmsRoute,
 )
-async def health_metrics() -> Response:
-    """Prometheus metrics: requests and latency by route and status, orders placed and refused."""
-    body, content_type = render()
-    return Response(body, media_type=content_type)

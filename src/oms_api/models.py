@@ -10,7 +10,7 @@ from oms_api.fulfillment import models as fulfillment_models  # noqa: F401
 from oms_api.fulfillment.packing import models as packing_models  # noqa: F401
 from oms_api.fulfillment.picking import models as picking_models  # noqa: F401
 from oms_api.integrations.inbound import models as inbound_models  # noqa: F401
-from oms_api.kit import auth, idempotency, outbox  # noqa: F401
+from oms_api.kit import auth, idempotency, outbox, ratelimit  # noqa: F401
 from oms_api.kit.db import Base
 from oms_api.orders import models as orders_models  # noqa: F401
 from oms_api.stock import models as stock_models  # noqa: F401

@@ -3,7 +3,7 @@
 import re
 from functools import lru_cache
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400}
@@ -43,18 +43,28 @@ class Settings(BaseSettings):
     port: int = Field(8000, description="Port `oms-api serve` listens on")
     log_level: str = Field("info", description="debug, info, warning or error")
     log_json: bool = Field(True, description="JSON log lines (false: human-readable console)")
+    metrics_public: bool = Field(
+        False, description="Serve /metrics without an API key (trusted networks only); else it needs `metrics:read`"
+    )
     auto_migrate: bool | None = Field(
         None, description="Apply pending migrations on `serve` (default: yes on SQLite, no on PostgreSQL)"
     )
     idempotency_ttl_hours: int = Field(24, ge=24, description="How long Idempotency-Key results are kept")
-    idempotency_lock_seconds: int = Field(
-        60, ge=1, description="After this, an unfinished request's key may be taken over by a retry"
-    )
     db_retry_attempts: int = Field(3, ge=1, description="Tries for a request hit by a deadlock/serialization error")
     max_split_warehouses: int = Field(3, ge=1, description="Most warehouses one order is split across")
     easypost_webhook_secret: str | None = Field(
         None, description="Secret of the EasyPost webhook (X-Hmac-Signature); unset: its deliveries are refused"
     )
+    secret_key: SecretStr | None = Field(
+        None,
+        description="Key sealing stored credentials (32 random bytes in URL-safe base64, as `oms-api secrets "
+        "generate-key` prints it); required on PostgreSQL; on SQLite, unset: a key file beside the database",
+    )
+    secret_key_previous: SecretStr | None = Field(
+        None, description="The key before the current one: still unseals while `oms-api secrets rotate` runs"
+    )
+    # Both keys are checked by kit.secrets.install (every entry point calls it), not by a validator here: a
+    # validation error would print the value it refuses, and a malformed key may still be someone's secret.
     # --- webhooks and the worker (issue 3) ---
     webhooks_allow_private_networks: bool = Field(
         False, description="Let webhook URLs reach private, loopback and link-local addresses (tests, on-premises)"
@@ -75,8 +85,20 @@ class Settings(BaseSettings):
         5, ge=1, description="Failed deliveries in a row (every retry spent, no success between) disabling an endpoint"
     )
     webhooks_concurrency: int = Field(32, ge=1, le=1000, description="Deliveries one worker sends at once")
+    webhooks_endpoint_concurrency: int = Field(
+        4, ge=1, le=1000, description="Requests one worker sends to one endpoint at once (its share of the worker)"
+    )
+    webhooks_circuit_threshold: int = Field(
+        5, ge=1, description="Attempts in a row with no answer (timeout, no connection) that open an endpoint's circuit"
+    )
+    webhooks_circuit_cooldown_seconds: float = Field(
+        30.0, gt=0, description="How long an open circuit sends nothing before one probe delivery"
+    )
     webhooks_claim_lease_seconds: float = Field(
-        60.0, gt=0, description="A worker's claim on a delivery expires after this (another worker takes it over)"
+        15.0,
+        gt=0,
+        description="A worker's claim on a delivery, renewed every third of it while the request runs; "
+        "a dead worker's claims are taken over after it",
     )
     webhooks_replay_max_events: int = Field(100_000, ge=1, description="Most events one replay request re-queues")
     webhooks_retention_days: int = Field(
@@ -102,6 +124,37 @@ class Settings(BaseSettings):
     job_cart_expiry_seconds: int = Field(15, ge=1, description="Interval of the cart expiry job")
     job_intake_seconds: int = Field(2, ge=1, description="Interval of the storefront intake processing job")
     job_webhooks_purge_seconds: int = Field(3600, ge=1, description="Interval of the delivery retention purge job")
+    # --- body limits and rate limits (issue 9) ---
+    body_limit_bytes: int = Field(
+        1_048_576, ge=1024, description="Largest request body a route takes (413 past it), unless its class says more"
+    )
+    body_limit_bulk_bytes: int = Field(
+        8_388_608, ge=1024, description="Largest body of bulk routes (carrier rate tables, batch allocation)"
+    )
+    body_limit_inbound_bytes: int = Field(
+        2_097_152, ge=1024, description="Largest body of inbound webhooks (Shopify, WooCommerce, EasyPost)"
+    )
+    rate_limit_per_second: float = Field(
+        100, ge=0, description="Requests per second of an API key that sets no rate of its own; 0: no limit"
+    )
+    rate_limit_burst: int = Field(
+        200, ge=0, description="Requests an API key may send at once (its bucket) unless it sets its own; 0: no limit"
+    )
+    auth_failure_rate_per_second: float = Field(
+        1, ge=0, description="Failed authentications per second one client address may keep making (then 429); 0: off"
+    )
+    auth_failure_burst: int = Field(
+        20, ge=0, description="Failed authentications one client address may make at once before it is slowed; 0: off"
+    )
+    inbound_rate_limit_per_second: float = Field(
+        50, ge=0, description="Signed webhooks per second one channel may receive (EasyPost counts as one); 0: off"
+    )
+    inbound_rate_limit_burst: int = Field(
+        500, ge=0, description="Signed webhooks one channel may receive at once above that rate; 0: off"
+    )
+    job_rate_limits_purge_seconds: int = Field(
+        3600, ge=1, description="Interval of the job deleting idle rate-limit buckets (PostgreSQL)"
+    )
 
     @field_validator("webhooks_retry_schedule")
     @classmethod

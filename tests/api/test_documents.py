@@ -191,3 +191,21 @@ async def test_the_receipt_shows_every_line_and_the_totals(api: httpx.AsyncClien
     unknown = await api.get("/v1/orders/018f0000-0000-7000-8000-000000000000/receipt.pdf")
     assert unknown.status_code == 404
     assert unknown.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_pdf_is_served_as_octet_stream_to_a_client_that_prefers_it(api: httpx.AsyncClient) -> None:
+    """The spec offers every PDF as application/octet-stream too (what SDK generators read as bytes)."""
+    channel = await make_channel(api)
+    wh = await make_warehouse(api)
+    sku = await make_sku(api)
+    await receive(api, sku["sku"], wh["code"], 1)
+    order = await place_order(api, channel["code"], [(sku["sku"], 1)])
+    for accept, content_type in [
+        ("application/octet-stream", "application/octet-stream"),
+        ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "application/pdf"),
+        ("*/*", "application/pdf"),
+    ]:
+        response = await api.get(f"/v1/orders/{order['id']}/receipt.pdf", headers={"Accept": accept})
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"] == content_type, accept
+        assert response.content.startswith(b"%PDF-")

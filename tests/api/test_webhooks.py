@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,22 +23,13 @@ from oms_api.webhooks.models import WebhookDelivery
 from oms_api.worker.runner import Worker
 from tests.conftest import KeyMaker
 from tests.support.factories import make_sku
+from tests.support.webhook_api import deliveries, make_endpoint, settle, webhook_settings
 from tests.support.webhook_receiver import Answer, Delivery, Receiver
 
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(
-        database_url=database_url,
-        log_level="warning",
-        db_pool_size=5,
-        db_max_overflow=5,
-        webhooks_allow_private_networks=True,
-        webhooks_retry_schedule="0.05s,0.05s,0.05s",
-        webhooks_retry_jitter=0,
-        webhooks_timeout_seconds=5,
-        webhooks_disable_after_failures=2,
-    )
+    return webhook_settings(database_url)
 
 
 @pytest.fixture
@@ -53,30 +44,6 @@ def receiver() -> Iterator[Receiver]:
     r = Receiver().start()
     yield r
     r.stop()
-
-
-async def make_endpoint(api: httpx.AsyncClient, receiver: Receiver, **overrides: Any) -> dict[str, Any]:
-    response = await api.post("/v1/webhook-endpoints", json={"url": receiver.url, **overrides})
-    assert response.status_code == 201, response.text
-    body: dict[str, Any] = response.json()
-    receiver.secrets.append(body["secret"])
-    return body
-
-
-async def settle(worker: Worker, until: Callable[[], bool], within: float = 10.0) -> None:
-    """Run the worker's steps until ``until()`` holds (retries are due within milliseconds here)."""
-    deadline = time.monotonic() + within
-    while not until():
-        assert time.monotonic() < deadline, "the worker did not get there in time"
-        await worker.drain()
-        await asyncio.sleep(0.02)
-
-
-async def deliveries(api: httpx.AsyncClient, endpoint_id: str, **params: Any) -> list[dict[str, Any]]:
-    response = await api.get(f"/v1/webhook-endpoints/{endpoint_id}/deliveries", params={"limit": 200, **params})
-    assert response.status_code == 200, response.text
-    data: list[dict[str, Any]] = response.json()["data"]
-    return data
 
 
 # --- endpoints --------------------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ def _work(url: str) -> delivery.Work:
         endpoint_id=uuid.uuid4(),
         token=uuid.uuid4(),
         attempt_no=1,
+        attempt_id=uuid.uuid4(),
         url=url,
         secrets=(signing.new_secret(),),
         event_id=str(uuid.uuid4()),

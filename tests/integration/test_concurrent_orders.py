@@ -87,11 +87,11 @@ async def test_hundreds_of_racing_orders_sell_exactly_the_hot_stock_and_no_more(
     assert await count(database_url, orders_in(shop)) == 50
     keys = await query(
         database_url,
-        select(IdempotencyKey.state, func.count())
+        select(IdempotencyKey.response_status, func.count())
         .where(IdempotencyKey.key.like("key-HOT-%"))
-        .group_by(IdempotencyKey.state),
+        .group_by(IdempotencyKey.response_status),
     )
-    assert {row[0]: row[1] for row in keys} == {"completed": 50}  # refused requests released their claim
+    assert {row[0]: row[1] for row in keys} == {201: 50}  # refused requests rolled their claim back
     await assert_ledger_replays(database_url)
 
 

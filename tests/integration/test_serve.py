@@ -25,6 +25,7 @@ def test_serve_with_a_new_metrics_directory_starts_and_counts_requests(tmp_path:
         "OMS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'oms.db'}",
         "OMS_LOG_LEVEL": "warning",
         "PROMETHEUS_MULTIPROC_DIR": str(metrics),
+        "OMS_METRICS_PUBLIC": "true",  # scraped without a key here (tests/api/test_public_surfaces.py: with one)
     }
     server = subprocess.Popen(
         [sys.executable, "-m", "oms_api.cli", "serve", "--port", str(port), "--no-with-worker"],

@@ -29,6 +29,7 @@ from oms_api.kit.auth import Scope
 from oms_api.settings import Settings
 from tests.conftest import KeyMaker
 from tests.support.factories import make_channel, make_sku, make_warehouse, receive
+from tests.support.keys import SECRET_KEY_ENV
 from tests.support.servers import order_body
 from tests.support.webhook_receiver import Receiver
 
@@ -64,7 +65,7 @@ def spawn(database_url: str, tmp_path: Path) -> Iterator[Callable[[], WorkerProc
 
     def start() -> WorkerProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith("OMS_")}
-        env.update(WORKER_ENV, OMS_DATABASE_URL=database_url, PYTHONUNBUFFERED="1")
+        env.update(WORKER_ENV, OMS_DATABASE_URL=database_url, PYTHONUNBUFFERED="1", **SECRET_KEY_ENV)
         log_path = tmp_path / f"worker-{len(started)}.log"
         with log_path.open("wb") as log:
             process = subprocess.Popen(
@@ -220,6 +221,14 @@ async def test_a_killed_worker_loses_nothing(
         # at least once: a delivery in flight at the kill may come twice, never out of order
         deduped = [t for i, t in enumerate(types) if i == 0 or types[i - 1] != t]
         assert deduped == ORDER_FLOW, (order_id, types)
+    # what the killed worker had in flight is recorded: an abandoned attempt, then the takeover's
+    endpoint_id = (await shop.get("/v1/webhook-endpoints")).json()["data"][0]["id"]
+    listed = await shop.get(f"/v1/webhook-endpoints/{endpoint_id}/deliveries", params={"limit": 200})
+    cut_short = [d for d in listed.json()["data"] if any(a["outcome"] == "abandoned" for a in d["attempts"])]
+    assert cut_short, "the kill interrupted no attempt"
+    for delivery in cut_short:
+        assert [a["outcome"] for a in delivery["attempts"]][-1] == "succeeded", delivery
+        assert delivery["attempt_count"] == len(delivery["attempts"]) >= 2, delivery
     assert_no_tracebacks([second])
 
 

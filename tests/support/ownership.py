@@ -29,8 +29,9 @@ from sqlalchemy.orm import Session
 
 from oms_api import models
 
-HELPERS = ("oms_api.kit.bulk", "oms_api.kit.sql", "oms_api.kit.db")
-"""Generic writers: they write on behalf of whoever calls them."""
+HELPERS = ("oms_api.kit.bulk", "oms_api.kit.sql", "oms_api.kit.db", "oms_api.kit.resealing", "oms_api.kit.migrations")
+"""Generic writers: they write on behalf of whoever calls them (``kit.migrations`` runs Alembic revisions, whose
+data steps act for the schema, not for a context)."""
 _DML = re.compile(r"(?:^|\)|\s)(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+\"?(\w+)\"?", re.IGNORECASE)
 
 
@@ -89,9 +90,20 @@ def _on_sql(conn: Any, cursor: Any, statement: str, parameters: Any, context: An
     found = _DML.search(statement)
     if found is None or statement.lstrip().upper().startswith(("SELECT", "PRAGMA", "CREATE", "ALTER", "DROP")):
         return
-    if _in_flush():
+    if _in_flush() or _in_migration():
         return
     _check(found.group(2).lower(), _caller_frame(), f"sends {found.group(1).split()[0].upper()} to")
+
+
+def _in_migration() -> bool:
+    """An Alembic revision runs (on this greenlet, whoever started it: ``oms-api migrate``, ``serve``, a test):
+    its data steps rewrite tables for the schema, not for a context."""
+    frame: FrameType | None = sys._getframe(2)
+    while frame is not None:
+        if str(frame.f_globals.get("__name__", "")).startswith("alembic.runtime."):
+            return True
+        frame = frame.f_back
+    return False
 
 
 def _on_attach(session: Session, instance: Any) -> None:

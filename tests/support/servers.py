@@ -27,6 +27,7 @@ from sqlalchemy import Select, func, select
 from oms_api.catalog.models import Sku
 from oms_api.kit.db import create_engine, session_factory
 from oms_api.stock.models import StockLevel
+from tests.support.keys import SECRET_KEY_ENV
 
 STARTUP_SECONDS = 60.0
 STOP_SECONDS = 10.0
@@ -83,6 +84,9 @@ class ApiServers:
             OMS_DB_POOL_SIZE="5",
             OMS_DB_MAX_OVERFLOW="5",
             PYTHONUNBUFFERED="1",
+            OMS_RATE_LIMIT_PER_SECOND="0",  # load: never throttled (a test turns limits on with extra_env)
+            OMS_INBOUND_RATE_LIMIT_PER_SECOND="0",
+            **SECRET_KEY_ENV,
         )
         env.update(self.extra_env)
         return env

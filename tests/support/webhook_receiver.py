@@ -127,3 +127,55 @@ class Receiver:
 
     def accepted_ids(self) -> list[str]:
         return [d.id for d in self.accepted()]
+
+
+@dataclass
+class HungReceiver:
+    """A receiver that accepts connections and never answers (a partner stuck behind a dead upstream).
+
+    Each request the worker sends it holds one connection until the attempt's time limit; ``connections``
+    counts those accepted so far, which is how many requests were in flight to it at once while no attempt
+    has timed out yet.
+    """
+
+    port: int = field(default_factory=free_port)
+    connections: int = 0
+    _listener: socket.socket | None = None
+    _held: list[socket.socket] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hooks"
+
+    def start(self) -> HungReceiver:
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(128)
+        listener.settimeout(0.1)
+        self._listener = listener
+
+        def accept() -> None:
+            while self._listener is listener:
+                try:
+                    conn, _ = listener.accept()
+                except TimeoutError:
+                    continue
+                except OSError:
+                    return
+                with self._lock:
+                    self._held.append(conn)
+                    self.connections += 1
+
+        threading.Thread(target=accept, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            listener.close()
+        with self._lock:
+            for conn in self._held:
+                conn.close()
+            self._held.clear()

@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from fastapi import Request
 from hypothesis import given
 from hypothesis import strategies as st
 
 from oms_api.kit.errors import BadRequest
 from oms_api.kit.ids import uuid7
-from oms_api.kit.pagination import decode_cursor, encode_cursor, make_slice, page_params
+from oms_api.kit.pagination import decode_cursor, encode_cursor, list_binding, make_slice, page_params
 
 
 def _cursor_of(raw: bytes) -> str:
@@ -29,12 +30,34 @@ def test_a_cursor_round_trips_its_id(value: uuid.UUID) -> None:
     assert decode_cursor(cursor) == value
 
 
+def _request(path: str, query: str = "") -> Request:
+    return Request({"type": "http", "method": "GET", "path": path, "query_string": query.encode(), "headers": []})
+
+
 def test_page_params_decode_the_cursor() -> None:
     value = uuid7()
-    params = page_params(limit=10, cursor=encode_cursor(value))
+    request = _request("/v1/skus", "active=true")
+    params = page_params(request, limit=10, cursor=encode_cursor(value, list_binding(request)))
     assert params.limit == 10
     assert params.after == value
-    assert page_params(limit=5, cursor=None).after is None
+    assert page_params(request, limit=5, cursor=None).after is None
+
+
+def test_a_cursor_is_bound_to_its_list_and_filters_not_to_its_page_size() -> None:
+    value = uuid7()
+    cursor = encode_cursor(value, list_binding(_request("/v1/skus", "active=true&limit=2")))
+    assert decode_cursor(cursor, list_binding(_request("/v1/skus", "limit=7&active=true"))) == value
+    for other in (_request("/v1/channels", "active=true"), _request("/v1/skus", "active=false"), _request("/v1/skus")):
+        with pytest.raises(BadRequest) as raised:
+            decode_cursor(cursor, list_binding(other))
+        assert raised.value.code == "invalid_cursor"
+
+
+def test_a_cursor_whose_position_was_changed_is_a_bad_request() -> None:
+    fields = json.loads(base64.urlsafe_b64decode(encode_cursor(uuid7()) + "=="))
+    fields["after"] = str(uuid7())
+    with pytest.raises(BadRequest):
+        decode_cursor(_cursor_of(json.dumps(fields).encode()))
 
 
 @pytest.mark.parametrize(

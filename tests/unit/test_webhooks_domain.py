@@ -14,7 +14,7 @@ from standardwebhooks import Webhook, WebhookVerificationError
 
 from oms_api.settings import Settings, parse_schedule
 from oms_api.webhooks import domain, signing
-from oms_api.webhooks.domain import Queued
+from oms_api.webhooks.domain import AttemptOutcome, Breaker, Circuit, Queued
 
 DEFAULT = parse_schedule(Settings.model_fields["webhooks_retry_schedule"].default)
 
@@ -197,6 +197,78 @@ def test_at_most_the_earliest_pending_delivery_of_each_endpoint_and_aggregate_go
         assert q.due
         same = [o for o in queue if (o.endpoint_id, o.aggregate) == (q.endpoint_id, q.aggregate)]
         assert min(o.event_seq for o in same) == q.event_seq
+
+
+def test_a_dead_letter_holds_its_resource_until_it_is_resolved() -> None:
+    queue = [
+        Queued("d1", "e1", "order:A", 1, due=False, dead=True),  # order.created died
+        Queued("d2", "e1", "order:A", 2, due=True),  # order.confirmed must not go without it
+        Queued("d3", "e1", "order:B", 3, due=True),
+        Queued("d4", "e2", "order:A", 2, due=True),  # another endpoint got its order.created
+    ]
+    assert domain.deliverable(queue) == ["d3", "d4"]
+    # redelivered: the redelivery takes the dead letter's place (same seq) and goes first
+    redelivered = [Queued("r1", "e1", "order:A", 1, due=True), *queue[1:]]
+    assert domain.deliverable(redelivered) == ["r1", "d3", "d4"]
+    assert domain.deliverable(queue[1:]) == ["d2", "d3", "d4"]  # skipped: it is no longer in the queue
+
+
+@pytest.mark.parametrize(
+    ("status", "resolution", "holds"),
+    [
+        ("pending", None, True),
+        ("failed", None, True),
+        ("failed", "redelivered", False),
+        ("failed", "skipped", False),
+        ("succeeded", None, False),
+    ],
+)
+def test_what_holds_a_resources_order(status: str, resolution: str | None, holds: bool) -> None:
+    assert domain.holds_order(status, resolution) is holds
+
+
+# --- an endpoint's health ---------------------------------------------------------------------------------------
+
+
+def test_the_failure_run_counts_dead_letters_in_the_order_they_ended_and_a_success_ends_it() -> None:
+    assert domain.failure_run(0, [False, False, True, False], 5) == (1, False)
+    assert domain.failure_run(3, [False], 5) == (4, False)
+    assert domain.failure_run(3, [True], 5) == (0, False)
+
+
+def test_the_failure_run_stops_at_the_threshold_whatever_the_batch_holds() -> None:
+    assert domain.failure_run(0, [False] * 32, 5) == (5, True)
+    assert domain.failure_run(4, [False, False, False], 5) == (5, True)
+    assert domain.failure_run(0, [False] * 4 + [True] + [False] * 4, 5) == (4, False)
+
+
+NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
+COOLDOWN = timedelta(seconds=30)
+TIMEOUT, REFUSED_CONNECTION = AttemptOutcome.TIMEOUT, AttemptOutcome.NETWORK_ERROR
+
+
+def test_the_circuit_opens_after_attempts_in_a_row_with_no_answer() -> None:
+    breaker = Breaker().after([(TIMEOUT, NOW), (REFUSED_CONNECTION, NOW)], 3, COOLDOWN)
+    assert (breaker.failures, breaker.state(NOW)) == (2, Circuit.CLOSED)
+    breaker = breaker.after([(TIMEOUT, NOW)], 3, COOLDOWN)
+    assert breaker.state(NOW) is Circuit.OPEN
+    assert breaker.open_until == NOW + COOLDOWN
+    assert breaker.state(NOW + COOLDOWN) is Circuit.HALF_OPEN
+
+
+def test_any_answer_closes_the_circuit_and_errors_that_answer_do_not_count() -> None:
+    opened = Breaker(3, NOW - timedelta(seconds=1))  # half-open
+    assert opened.after([(AttemptOutcome.HTTP_ERROR, NOW)], 3, COOLDOWN) == Breaker(0, None)
+    assert opened.after([(AttemptOutcome.SUCCEEDED, NOW)], 3, COOLDOWN) == Breaker(0, None)
+    assert Breaker(2).after([(AttemptOutcome.HTTP_ERROR, NOW), (TIMEOUT, NOW)], 3, COOLDOWN) == Breaker(1, None)
+    assert Breaker(2).after([(AttemptOutcome.REFUSED, NOW)], 3, COOLDOWN) == Breaker(2, None)
+
+
+def test_a_failed_probe_opens_the_circuit_again_for_a_whole_cooldown() -> None:
+    probe_at = NOW + timedelta(minutes=5)
+    reopened = Breaker(3, NOW).after([(TIMEOUT, probe_at)], 3, COOLDOWN)
+    assert reopened == Breaker(4, probe_at + COOLDOWN)
+    assert reopened.state(probe_at) is Circuit.OPEN
 
 
 # --- signatures -------------------------------------------------------------------------------------------------

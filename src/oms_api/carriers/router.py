@@ -23,6 +23,7 @@ from oms_api.kit.etags import IfMatch, set_etag
 from oms_api.kit.idempotency import write_access
 from oms_api.kit.openapi import errors
 from oms_api.kit.pagination import PageParams, page_params, paginate
+from oms_api.kit.route_marks import BULK_BODY
 from oms_api.kit.routing import OmsRoute
 
 router = APIRouter(tags=["carriers"], route_class=OmsRoute)
@@ -31,7 +32,7 @@ CarrierRef = Annotated[str, Path(max_length=64, description="The carrier's code 
 ServiceRef = Annotated[str, Path(max_length=64, description="The service's code or id")]
 
 
-@router.post("/v1/carriers", status_code=201, response_model=Carrier, responses=errors(409))
+@router.post("/v1/carriers", status_code=201, response_model=Carrier, responses=errors(409), openapi_extra=BULK_BODY)
 async def carriers_create(
     body: CarrierCreate,
     session: Session,
@@ -69,7 +70,7 @@ async def carriers_get(
     return found
 
 
-@router.patch("/v1/carriers/{carrier}", response_model=Carrier, responses=errors(404, 412))
+@router.patch("/v1/carriers/{carrier}", response_model=Carrier, responses=errors(404, 412), openapi_extra=BULK_BODY)
 async def carriers_update(
     carrier: CarrierRef,
     body: CarrierUpdate,
@@ -89,6 +90,7 @@ async def carriers_update(
     status_code=201,
     response_model=CarrierServiceOut,
     responses=errors(404, 409),
+    openapi_extra=BULK_BODY,
 )
 async def carrier_services_create(
     carrier: CarrierRef,
@@ -119,7 +121,10 @@ async def carrier_services_get(
 
 
 @router.patch(
-    "/v1/carriers/{carrier}/services/{service_ref}", response_model=CarrierServiceOut, responses=errors(404, 412)
+    "/v1/carriers/{carrier}/services/{service_ref}",
+    response_model=CarrierServiceOut,
+    responses=errors(404, 412),
+    openapi_extra=BULK_BODY,
 )
 async def carrier_services_update(
     carrier: CarrierRef,

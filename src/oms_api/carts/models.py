@@ -13,10 +13,16 @@ from oms_api.kit.db import Base, IdMixin, TimestampMixin, VersionMixin
 
 class Cart(IdMixin, VersionMixin, TimestampMixin, Base):
     __tablename__ = "carts"
-    __table_args__ = (Index("ix_carts_status_expires_at", "status", "expires_at"),)
+    __table_args__ = (
+        Index("ix_carts_status_expires_at", "status", "expires_at"),
+        # ``GET /v1/carts``'s filters, each ending in ``id`` (the list's order).
+        Index("ix_carts_status_id", "status", "id"),
+        Index("ix_carts_channel_id_id", "channel_id", "id"),
+        Index("ix_carts_customer_id_id", "customer_id", "id"),
+    )
 
-    channel_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("channels.id"), index=True)
-    customer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    channel_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("channels.id"))
+    customer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("customers.id"))
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[str] = mapped_column(String(16))  # active | converted | expired | abandoned
     expires_at: Mapped[datetime] = mapped_column(doc="When the holds lapse unless the cart is extended")

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from oms_api.carts.domain import CartStatus
 from oms_api.carts.models import Cart, CartLine
+from oms_api.kit.keyset import filtered_page
 from oms_api.kit.pagination import PageParams, Slice, make_slice
 from oms_api.kit.sql import dialect_name
 
@@ -54,15 +55,14 @@ async def list_carts(
     channel_id: uuid.UUID | None = None,
     customer_id: uuid.UUID | None = None,
 ) -> Slice[Cart]:
-    stmt = select(Cart).order_by(Cart.id).limit(page.limit + 1)
-    if page.after is not None:
-        stmt = stmt.where(Cart.id > page.after)
-    if status is not None:
-        stmt = stmt.where(Cart.status == status)
-    if channel_id is not None:
-        stmt = stmt.where(Cart.channel_id == channel_id)
-    if customer_id is not None:
-        stmt = stmt.where(Cart.customer_id == customer_id)
+    """A page of carts, oldest first: a range of the index of the most selective filter given (``kit.keyset``)."""
+    stmt = filtered_page(
+        select(Cart),
+        Cart.id,
+        page.after,
+        [(Cart.customer_id, customer_id), (Cart.channel_id, channel_id), (Cart.status, status)],
+        [(Cart.customer_id,), (Cart.channel_id,), (Cart.status,)],
+    ).limit(page.limit + 1)
     return make_slice(list((await session.execute(stmt)).scalars()), page.limit)
 
 

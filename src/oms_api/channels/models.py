@@ -8,6 +8,7 @@ from sqlalchemy import JSON, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from oms_api.kit.db import Base, IdMixin, TimestampMixin, VersionMixin
+from oms_api.kit.secrets import EncryptedJSON
 
 SOURCING_DEFAULTS: dict[str, Any] = {
     "strategy": "nearest",
@@ -27,7 +28,9 @@ class Channel(IdMixin, VersionMixin, TimestampMixin, Base):
     default_currency: Mapped[str] = mapped_column(String(3))
     active: Mapped[bool] = mapped_column(default=True)
     integration_secrets: Mapped[dict[str, Any] | None] = mapped_column(
-        JSON, default=None, doc='Per storefront integration, e.g. {"shopify": {"webhook_secret": "…"}}; never returned'
+        EncryptedJSON(),
+        default=None,
+        doc='Per storefront integration, e.g. {"shopify": {"webhook_secret": "…"}}; sealed at rest, never returned',
     )
     cart_ttl_minutes: Mapped[int] = mapped_column(
         default=30, server_default="30", doc="How long a cart of this channel holds its stock"

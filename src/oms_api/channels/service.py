@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from oms_api.channels import domain, repository
 from oms_api.channels.models import Channel
@@ -15,6 +15,7 @@ from oms_api.kit.auth import Principal
 from oms_api.kit.errors import Conflict, NotFound, field_error
 from oms_api.kit.etags import check_if_match
 from oms_api.kit.pagination import PageParams, Slice
+from oms_api.kit.resealing import Resealed, reseal
 from oms_api.stock import service as stock
 
 
@@ -158,6 +159,11 @@ async def _with_sourcing(
     if "strategy" in merged:
         merged["strategy"] = str(merged["strategy"])
     return merged or None
+
+
+async def reseal_secrets(sessions: async_sessionmaker[AsyncSession], batch_size: int) -> Resealed:
+    """Re-encrypt the channels' storefront secrets under the current key (``oms-api secrets rotate``)."""
+    return await reseal(sessions, Channel, batch_size=batch_size)
 
 
 def webhook_secret(channel: Channel, integration: str) -> str | None:

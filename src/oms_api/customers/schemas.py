@@ -15,7 +15,7 @@ from oms_api.customers.domain import (
     has_identity,
     normalise_email,
 )
-from oms_api.kit.schemas import Address, OutModel, Page, StrictModel, Tag
+from oms_api.kit.schemas import MULTI_LINE, Address, OutModel, Page, StrictModel, Tag
 
 MAX_ADDRESSES = 20
 MAX_TAGS = 20
@@ -68,7 +68,10 @@ Phone = Annotated[
     BlankIsNone,
 ]
 Notes = Annotated[
-    Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000), AfterValidator(_no_nul)] | None,
+    Annotated[
+        str, StringConstraints(strip_whitespace=True, max_length=2000, pattern=MULTI_LINE), AfterValidator(_no_nul)
+    ]
+    | None,
     BlankIsNone,
 ]
 Addresses = Annotated[list[Address], Field(max_length=MAX_ADDRESSES)]

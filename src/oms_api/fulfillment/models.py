@@ -20,10 +20,16 @@ class Shipment(IdMixin, VersionMixin, TimestampMixin, Base):
     """One warehouse's part of an order. States: see fulfillment/domain.py."""
 
     __tablename__ = "shipments"
+    # One index per filter of ``GET /v1/shipments``, each ending in ``id`` (the list's order).
+    __table_args__ = (
+        Index("ix_shipments_order_id_id", "order_id", "id"),
+        Index("ix_shipments_warehouse_id_id", "warehouse_id", "id"),
+        Index("ix_shipments_status_id", "status", "id"),
+    )
 
-    order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orders.id"), index=True)
-    warehouse_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("warehouses.id"), index=True)
-    status: Mapped[str] = mapped_column(String(32), index=True)
+    order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orders.id"))
+    warehouse_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("warehouses.id"))
+    status: Mapped[str] = mapped_column(String(32))
     pickup: Mapped[bool] = mapped_column(default=False, doc="Click-and-collect: the customer collects it here")
     carrier_code: Mapped[str | None] = mapped_column(String(64))
     service_code: Mapped[str | None] = mapped_column(String(64))

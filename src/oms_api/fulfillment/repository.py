@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from oms_api.catalog.models import Sku
 from oms_api.fulfillment.models import CarrierInboundEvent, Package, Shipment, ShipmentLine, TrackingEvent
+from oms_api.kit.keyset import filtered_page
 from oms_api.kit.pagination import PageParams, Slice, make_slice
 from oms_api.kit.sql import upsert_insert
 from oms_api.orders.models import OrderLine
@@ -50,15 +51,15 @@ async def list_shipments(
     status: str | None,
     tracking_number: str | None,
 ) -> Slice[Shipment]:
-    stmt = select(Shipment).order_by(Shipment.id).limit(page.limit + 1)
-    if page.after is not None:
-        stmt = stmt.where(Shipment.id > page.after)
-    if order_id is not None:
-        stmt = stmt.where(Shipment.order_id == order_id)
-    if warehouse_id is not None:
-        stmt = stmt.where(Shipment.warehouse_id == warehouse_id)
-    if status is not None:
-        stmt = stmt.where(Shipment.status == status)
+    """A page of shipments, oldest first: a range of the index of the most selective filter given
+    (``kit.keyset``); a tracking number finds its shipment through ``packages``' unique index."""
+    stmt = filtered_page(
+        select(Shipment),
+        Shipment.id,
+        page.after,
+        [(Shipment.order_id, order_id), (Shipment.warehouse_id, warehouse_id), (Shipment.status, status)],
+        [(Shipment.order_id,), (Shipment.warehouse_id,), (Shipment.status,)],
+    ).limit(page.limit + 1)
     if tracking_number is not None:
         stmt = stmt.where(
             Shipment.id.in_(select(Package.shipment_id).where(Package.tracking_number == tracking_number))

@@ -20,18 +20,20 @@ from typing import Any, ClassVar, Protocol
 from pydantic import ValidationError
 
 from oms_api.customers.schemas import CustomerCreate
-from oms_api.kit.money import CurrencyError, Money, check_amount, is_currency
+from oms_api.kit.money import (
+    MAX_AMOUNT_MINOR,
+    STORED_MINOR_MAX,
+    CurrencyError,
+    Money,
+    check_amount,
+    check_bounded,
+    is_currency,
+)
 from oms_api.kit.principal import Principal
+from oms_api.kit.route_marks import SIGNED_BY_PLATFORM as SIGNED_BY_PLATFORM  # re-exported: routes flag themselves
 from oms_api.kit.schemas import Address
 from oms_api.kit.schemas import Money as MoneyIn
 from oms_api.orders.schemas import OrderCreate
-
-SIGNED_BY_PLATFORM = "x-signed-by-platform"
-"""OpenAPI extension on routes that a platform authenticates by signing the body, not by an API key.
-
-Its value names the platform; the auth-walk and spec contract tests hold these routes to that instead."""
-
-MAX_AMOUNT = Decimal(10) ** 15
 
 
 class MalformedDelivery(ValueError):
@@ -158,16 +160,23 @@ def currency(value: Any) -> str:
     return code
 
 
-def amount(value: Any, currency_code: str, what: str) -> Money:
-    """A storefront amount ("12.50", 12.5, 12; never negative) in ``currency_code``; ``MappingError`` otherwise."""
+def amount(value: Any, currency_code: str, what: str, *, total: bool = False) -> Money:
+    """A storefront amount ("12.50", 12.5, 12; never negative) in ``currency_code``; ``MappingError`` otherwise.
+
+    An amount is bounded as an API request's are (``kit.money.MAX_AMOUNT_MINOR``), so that the order's totals fit
+    their columns; a ``total`` (the storefront's own order total, only compared) only has to fit a column."""
     if value is None or isinstance(value, bool) or not isinstance(value, str | int | float):
         raise MappingError(f"{what} is not an amount: {value!r}")
     try:
         number = Decimal(str(value).strip())
     except InvalidOperation as exc:
         raise MappingError(f"{what} is not an amount: {value!r}") from exc
-    if not number.is_finite() or not 0 <= number < MAX_AMOUNT:
+    if not number.is_finite() or number < 0:
         raise MappingError(f"{what} is out of range: {value!r}")
+    try:
+        check_bounded(number, currency_code, STORED_MINOR_MAX if total else MAX_AMOUNT_MINOR)
+    except CurrencyError as exc:
+        raise MappingError(f"{what} is out of range: {value!r} ({exc})") from exc
     try:
         return Money(check_amount(number, currency_code), currency_code)
     except CurrencyError as exc:
@@ -329,5 +338,5 @@ def intake_order(
         order=order_create(fields, [sku for _, sku, _ in lines]),
         line_names=tuple(name for _, _, name in lines),
         problems=tuple(problems),
-        expected_total=amount(total, currency, total_field) if total not in (None, "") else None,
+        expected_total=amount(total, currency, total_field, total=True) if total not in (None, "") else None,
     )

@@ -25,7 +25,6 @@ from oms_api.kit.clock import utcnow
 
 SOURCE = "easypost"
 SIGNATURE_PREFIX = "hmac-sha256-hex="
-MAX_BODY_BYTES = 1_000_000
 TRACKER_UPDATED = "tracker.updated"
 
 S = ShipmentStatus

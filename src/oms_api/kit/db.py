@@ -96,8 +96,13 @@ def json_dumps(value: Any) -> str:
 def create_engine(
     url: str, *, pool_size: int = 10, max_overflow: int = 10, busy_timeout_ms: int = 30_000, **kwargs: Any
 ) -> AsyncEngine:
-    """An async engine configured for the database behind ``url``."""
+    """An async engine configured for the database behind ``url``.
+
+    ``hide_parameters``: a statement's parameters are customers' names, addresses and e-mails; SQLAlchemy
+    would print them in every error message (``[parameters: …]``) and in its SQL echo. Always hidden.
+    """
     kwargs.setdefault("json_serializer", json_dumps)
+    kwargs["hide_parameters"] = True
     if is_sqlite(url):
         # One connection per use: pooled SQLite connections gain little and keep file locks alive.
         engine = create_async_engine(

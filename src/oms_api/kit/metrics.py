@@ -37,7 +37,8 @@ def render() -> tuple[bytes, str]:
 # --- the worker: outbox fan-out, webhook deliveries, scheduled jobs ---------------------------------------------
 WORKER_BACKLOG = Gauge(
     "oms_worker_backlog",
-    "Work waiting: events not yet fanned out (outbox), deliveries pending (deliveries) or due now (due)",
+    "Work waiting: events not yet fanned out (outbox), deliveries pending (deliveries), due now (due), pending for "
+    "disabled endpoints (disabled) and dead letters not yet redelivered or skipped (dead_letters)",
     ["queue"],
     multiprocess_mode="livemostrecent",
 )
@@ -68,6 +69,9 @@ WEBHOOK_DELIVERY_LAG = Histogram(
 )
 WEBHOOK_ENDPOINTS_DISABLED = Counter(
     "oms_webhook_endpoints_disabled_total", "Endpoints the worker disabled", ["reason"]
+)
+WEBHOOK_CIRCUITS_OPENED = Counter(
+    "oms_webhook_circuits_opened_total", "Times an endpoint's circuit opened (attempts in a row got no answer)"
 )
 JOB_RUNS = Counter("oms_worker_job_runs_total", "Scheduled job runs by job and outcome (ok, error)", ["job", "outcome"])
 JOB_SECONDS = Histogram(

@@ -13,7 +13,12 @@ from babel.numbers import get_currency_precision, list_currencies
 
 
 class CurrencyError(ValueError):
-    """An unknown currency or an amount finer than the currency allows."""
+    """An unknown currency, an amount finer than the currency allows or one larger than the service stores."""
+
+
+NON_CURRENCIES = frozenset({"XAU", "XAG", "XPT", "XPD", "XDR", "XBA", "XBB", "XBC", "XBD", "XSU", "XUA", "XTS", "XXX"})
+"""ISO 4217 codes that name no money (their minor unit is "N.A."): precious metals, the IMF's SDR, bond-market
+units, the SUCRE and ADB units, the testing code and ``XXX`` "no currency". Nothing is priced or sold in them."""
 
 
 @lru_cache(maxsize=1)
@@ -21,17 +26,60 @@ def _known_currencies() -> frozenset[str]:
     return frozenset(list_currencies())
 
 
+@lru_cache(maxsize=1)
+def _currencies() -> frozenset[str]:
+    return _known_currencies() - NON_CURRENCIES
+
+
 def is_currency(code: str) -> bool:
-    """True for an active ISO 4217 alphabetic code (``EUR``), false for anything else."""
-    return len(code) == 3 and code.isupper() and code.isalpha() and code in _known_currencies()
+    """True for an ISO 4217 alphabetic code of money (``EUR``), false for anything else (``XXX``, ``XAU``…)."""
+    return code in _currencies()
 
 
 @lru_cache(maxsize=512)
 def exponent(currency: str) -> int:
-    """Minor-unit digits of ``currency``: JPY 0, EUR 2, KWD 3."""
-    if not is_currency(currency):
+    """Minor-unit digits of ``currency``: JPY 0, EUR 2, KWD 3.
+
+    Known even for the non-currencies, so that amounts stored before they were refused can still be read."""
+    if currency not in _known_currencies():
         raise CurrencyError(f"{currency!r} is not an ISO 4217 currency code")
     return int(get_currency_precision(currency))
+
+
+STORED_MINOR_MAX = 2**63 - 1
+"""Money is stored as integer minor units in BIGINT columns: signed 64 bits on PostgreSQL and on SQLite."""
+MAX_ORDER_LINES = 200
+MAX_LINE_QUANTITY = 100_000
+
+
+def _max_amount_minor() -> int:
+    """The largest amount a request may give, in minor units: the largest ``10**k - 1`` for which the largest order
+    still fits a column. That order has ``MAX_ORDER_LINES`` lines of ``MAX_LINE_QUANTITY`` units at this unit price,
+    each with a tax as large as its value (a tax rate is at most 1, a given tax at most one amount), plus
+    shipping and shipping tax of this amount: ``2 * lines * quantity + 2`` amounts in all."""
+    ceiling = STORED_MINOR_MAX // (2 * MAX_ORDER_LINES * MAX_LINE_QUANTITY + 2)
+    return int(10 ** (len(str(ceiling)) - 1)) - 1
+
+
+MAX_AMOUNT_MINOR = _max_amount_minor()
+"""99,999,999,999 minor units: 999,999,999.99 EUR, 99,999,999,999 JPY, 99,999,999.999 KWD."""
+
+
+def max_amount(currency: str) -> Decimal:
+    """The largest amount a request may give in ``currency`` (``MAX_AMOUNT_MINOR`` in its minor units)."""
+    return from_minor(MAX_AMOUNT_MINOR, currency)
+
+
+def check_bounded(amount: Decimal, currency: str, largest_minor: int = MAX_AMOUNT_MINOR) -> Decimal:
+    """``amount`` if its minor units are at most ``largest_minor``, so that totals made of it fit their column."""
+    if abs(amount.scaleb(exponent(currency))) > largest_minor:
+        raise CurrencyError(f"must be at most {from_minor(largest_minor, currency)} {currency}")
+    return amount
+
+
+def fits_column(value: Money) -> bool:
+    """Whether ``value`` can be stored (its minor units fit a BIGINT column)."""
+    return abs(value.minor) <= STORED_MINOR_MAX
 
 
 def quantum(currency: str) -> Decimal:

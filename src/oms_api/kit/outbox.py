@@ -52,7 +52,7 @@ class Event(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     actor: Mapped[str | None] = mapped_column(String(80))
     reason: Mapped[str | None] = mapped_column(String(500))
-    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow, index=True, doc="Webhook replay finds its range here")
     published_at: Mapped[datetime | None] = mapped_column(default=None)
 
 

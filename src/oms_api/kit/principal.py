@@ -22,6 +22,7 @@ class Scope(StrEnum):
     FULFILMENT_WRITE = "fulfilment:write"
     WEBHOOKS_READ = "webhooks:read"
     WEBHOOKS_WRITE = "webhooks:write"
+    METRICS_READ = "metrics:read"
 
 
 @dataclass(frozen=True, slots=True)

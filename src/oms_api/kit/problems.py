@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from oms_api.kit.db_errors import CONNECTIVITY_ERRORS, is_unavailable, unavailable
 from oms_api.kit.errors import PROBLEM_MEDIA_TYPE, OmsError
 from oms_api.kit.idempotency import IdempotentReplay
 
@@ -101,9 +102,20 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _replay(request: Request, exc: IdempotentReplay) -> Any:
         return exc.response()
 
+    async def _database(request: Request, exc: Exception) -> JSONResponse:
+        if is_unavailable(exc):
+            log.warning("database_unavailable", path=request.url.path, error=type(exc).__name__)
+            return problem_response(request, unavailable())
+        return await _unexpected(request, exc)
+
+    for kind in CONNECTIVITY_ERRORS:
+        app.add_exception_handler(kind, _database)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.error("unhandled_error", path=request.url.path, exc_info=exc)
+        # The route template, not the path; the exception as its type and a value-free traceback (kit.redaction).
+        route = getattr(request.scope.get("route"), "path", None) or "unmatched"
+        log.error("unhandled_error", method=request.method, route=route, exc_info=exc)
         return problem_response(
             request,
             OmsError(

@@ -22,13 +22,14 @@ from oms_api.kit.auth import Principal, Scope, Session, require
 from oms_api.kit.errors import NotFound
 from oms_api.kit.idempotency import write_access
 from oms_api.kit.openapi import errors
+from oms_api.kit.route_marks import BULK_BODY
 from oms_api.kit.routing import OmsRoute
 from oms_api.orders import service
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"], route_class=OmsRoute)
 
 
-@router.post("/allocate-batch", response_model=BatchAllocateResult)
+@router.post("/allocate-batch", response_model=BatchAllocateResult, openapi_extra=BULK_BODY)
 async def orders_allocate_batch(
     body: BatchAllocateRequest,
     request: Request,

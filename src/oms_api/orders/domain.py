@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from oms_api.kit.money import Money
+from oms_api.kit.money import Money, fits_column
 
 
 class OrderStatus(StrEnum):
@@ -113,23 +113,32 @@ def line_amounts(index: int, line: PricedLine) -> LineAmounts:
         tax = net.times(line.tax_rate)
     else:
         tax = Money.zero(gross.currency)
-    return LineAmounts(gross=gross, discount=line.discount, tax=tax, total=net + tax)
+    amounts = LineAmounts(gross=gross, discount=line.discount, tax=tax, total=net + tax)
+    if not (fits_column(amounts.gross) and fits_column(amounts.total)):  # only from amounts no request can give
+        raise PricingError(index, "unit_price", "the line's value is larger than an amount the service can store")
+    return amounts
 
 
 def order_totals(
     currency: str, lines: Sequence[LineAmounts], shipping: Money | None, shipping_tax: Money | None
 ) -> Totals:
-    """The order's totals; every amount is exact in the currency's minor unit."""
+    """The order's totals; every amount is exact in the currency's minor unit and fits its column.
+
+    Amounts a request gives are bounded (``kit.money.MAX_AMOUNT_MINOR``) so that the largest order fits; the check
+    here keeps amounts that bypass request validation (a storefront's, mapped by intake) from overflowing."""
     zero = Money.zero(currency)
     subtotal, discount, tax = zero, zero, zero
     for line in lines:
         subtotal, discount, tax = subtotal + line.gross, discount + line.discount, tax + line.tax
     shipping = shipping or zero
     tax = tax + (shipping_tax or zero)
-    return Totals(
+    totals = Totals(
         subtotal=subtotal,
         discount_total=discount,
         shipping_total=shipping,
         tax_total=tax,
         grand_total=subtotal - discount + shipping + tax,
     )
+    if not all(fits_column(t) for t in (totals.subtotal, totals.tax_total, totals.grand_total)):
+        raise PricingError(None, "lines", "the order's total is larger than an amount the service can store")
+    return totals

@@ -81,12 +81,11 @@ def price(body: OrderCreate) -> tuple[list[domain.LineAmounts], domain.Totals]:
             amounts.append(domain.line_amounts(i, priced))
         except domain.PricingError as exc:
             raise field_error(f"{at}/{exc.field}", str(exc), "invalid_amount") from exc
-    totals = domain.order_totals(
-        cur,
-        amounts,
-        _money(body.shipping_price, cur, "/body/shipping_price"),
-        _money(body.shipping_tax, cur, "/body/shipping_tax"),
-    )
+    shipping = _money(body.shipping_price, cur, "/body/shipping_price")
+    try:
+        totals = domain.order_totals(cur, amounts, shipping, _money(body.shipping_tax, cur, "/body/shipping_tax"))
+    except domain.PricingError as exc:
+        raise field_error(f"/body/{exc.field}", str(exc), "invalid_amount") from exc
     return amounts, totals
 
 

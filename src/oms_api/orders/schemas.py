@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from pydantic import Field, StringConstraints, model_validator
 
 from oms_api.customers.schemas import CustomerCreate, CustomerRef
+from oms_api.kit.money import MAX_LINE_QUANTITY, MAX_ORDER_LINES
 from oms_api.kit.schemas import (
     Address,
     Code,
@@ -27,7 +28,7 @@ Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, m
 
 class OrderLineCreate(StrictModel):
     sku: Code
-    quantity: Annotated[int, Field(ge=1, le=100_000)]
+    quantity: Annotated[int, Field(ge=1, le=MAX_LINE_QUANTITY)]
     unit_price: Money
     discount: Money | None = Field(None, description="Discount on the whole line (not per unit)")
     tax_rate: TaxRate | None = Field(None, examples=["0.19"])
@@ -51,7 +52,7 @@ class OrderCreate(StrictModel):
     )
     shipping_address: Address
     billing_address: Address | None = None
-    lines: Annotated[list[OrderLineCreate], Field(min_length=1, max_length=200)]
+    lines: Annotated[list[OrderLineCreate], Field(min_length=1, max_length=MAX_ORDER_LINES)]
     shipping_price: Money | None = None
     shipping_tax: Money | None = None
     tags: Annotated[list[Tag], Field(max_length=20)] = Field(default_factory=list, examples=[["vip", "gift"]])

@@ -39,10 +39,11 @@ class StockLevel(IdMixin, VersionMixin, Base):
         CheckConstraint("on_hand >= 0", name="on_hand_non_negative"),
         CheckConstraint("reserved >= 0", name="reserved_non_negative"),
         CheckConstraint("reserved <= on_hand", name="reserved_within_on_hand"),
+        Index("ix_stock_levels_warehouse_id_id", "warehouse_id", "id"),
     )
 
     sku_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("skus.id"))
-    warehouse_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("warehouses.id"), index=True)
+    warehouse_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("warehouses.id"))
     on_hand: Mapped[int] = mapped_column(default=0)
     reserved: Mapped[int] = mapped_column(default=0)
     reorder_point: Mapped[int | None] = mapped_column(default=None)
@@ -54,21 +55,28 @@ class StockMovement(IdMixin, Base):
     """Append-only ledger: every change of a stock level, by anyone, is one row here."""
 
     __tablename__ = "stock_movements"
-    __table_args__ = (Index("ix_stock_movements_level", "sku_id", "warehouse_id", "id"),)
+    # One index per filter of ``GET /v1/stock-movements``, each ending in ``id`` (the list's order).
+    __table_args__ = (
+        Index("ix_stock_movements_level", "sku_id", "warehouse_id", "id"),
+        Index("ix_stock_movements_sku_id_id", "sku_id", "id"),
+        Index("ix_stock_movements_warehouse_id_id", "warehouse_id", "id"),
+        Index("ix_stock_movements_type_id", "type", "id"),
+        Index("ix_stock_movements_reference_id", "reference", "id"),
+    )
 
     sku_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("skus.id"))
     warehouse_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("warehouses.id"))
-    type: Mapped[str] = mapped_column(String(32), index=True)
+    type: Mapped[str] = mapped_column(String(32))
     on_hand_delta: Mapped[int]
     reserved_delta: Mapped[int]
     on_hand_after: Mapped[int]
     reserved_after: Mapped[int]
     reason: Mapped[str | None] = mapped_column(String(32))
-    reference: Mapped[str | None] = mapped_column(String(200), index=True)
+    reference: Mapped[str | None] = mapped_column(String(200))
     group_id: Mapped[uuid.UUID | None] = mapped_column(doc="Ties the rows of one transfer or one order")
     note: Mapped[str | None] = mapped_column(String(500))
     actor: Mapped[str | None] = mapped_column(String(80))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class Reservation(IdMixin, Base):

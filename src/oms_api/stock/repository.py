@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oms_api.catalog.models import Sku
+from oms_api.kit.keyset import filtered_page, plan_for_values
 from oms_api.kit.pagination import PageParams, Slice, make_slice
 from oms_api.kit.sql import id_or_code
 from oms_api.stock.models import StockLevel, StockMovement, Warehouse
@@ -158,16 +159,23 @@ async def get_level(session: AsyncSession, level_id: uuid.UUID, *, for_update: b
     return (await session.execute(stmt)).scalars().first()
 
 
+async def sku_id_by_ref(session: AsyncSession, ref: str) -> uuid.UUID | None:
+    """The id of the SKU with this id or code (a read of the catalog's table, for the lists' filters)."""
+    return (await session.execute(select(Sku.id).where(id_or_code(Sku.id, Sku.sku, ref)))).scalars().first()
+
+
 async def list_levels(
-    session: AsyncSession, page: PageParams, *, sku: str | None, warehouse: str | None
+    session: AsyncSession, page: PageParams, *, sku_id: uuid.UUID | None, warehouse_id: uuid.UUID | None
 ) -> Slice[LevelView]:
-    stmt = _levels().order_by(StockLevel.id).limit(page.limit + 1)
-    if page.after is not None:
-        stmt = stmt.where(StockLevel.id > page.after)
-    if sku is not None:
-        stmt = stmt.where(id_or_code(Sku.id, Sku.sku, sku))
-    if warehouse is not None:
-        stmt = stmt.where(id_or_code(Warehouse.id, Warehouse.code, warehouse))
+    """A page of levels, oldest first: a warehouse's are a range of ``ix_stock_levels_warehouse_id_id``
+    (``kit.keyset``); a SKU has one per warehouse at most, found through the unique (sku, warehouse) index."""
+    stmt = filtered_page(
+        _levels(),
+        StockLevel.id,
+        page.after,
+        [(StockLevel.sku_id, sku_id), (StockLevel.warehouse_id, warehouse_id)],
+        [(StockLevel.warehouse_id,)] if sku_id is None else [],
+    ).limit(page.limit + 1)
     rows = [LevelView(**row._mapping) for row in await session.execute(stmt)]
     return make_slice(rows, page.limit)
 
@@ -199,13 +207,16 @@ async def list_movements(
     session: AsyncSession,
     page: PageParams,
     *,
-    sku: str | None,
-    warehouse: str | None,
+    sku_id: uuid.UUID | None,
+    warehouse_id: uuid.UUID | None,
     type_: str | None,
     reference: str | None,
     created_after: datetime | None,
     created_before: datetime | None,
 ) -> Slice[MovementView]:
+    """A page of the ledger, oldest first: a range of the index of the most selective filter given
+    (``kit.keyset``). The SKU and the warehouse come as ids (the service looks the codes up first): a filter on
+    the joined ``skus.sku`` could use no index that also gives the ledger's order."""
     stmt = (
         select(
             StockMovement.id,
@@ -227,23 +238,21 @@ async def list_movements(
         )
         .join(Sku, Sku.id == StockMovement.sku_id)
         .join(Warehouse, Warehouse.id == StockMovement.warehouse_id)
-        .order_by(StockMovement.id)
-        .limit(page.limit + 1)
     )
-    if page.after is not None:
-        stmt = stmt.where(StockMovement.id > page.after)
-    if sku is not None:
-        stmt = stmt.where(id_or_code(Sku.id, Sku.sku, sku))
-    if warehouse is not None:
-        stmt = stmt.where(id_or_code(Warehouse.id, Warehouse.code, warehouse))
-    if type_ is not None:
-        stmt = stmt.where(StockMovement.type == type_)
-    if reference is not None:
-        stmt = stmt.where(StockMovement.reference == reference)
+    m = StockMovement
+    stmt = filtered_page(
+        stmt,
+        m.id,
+        page.after,
+        [(m.reference, reference), (m.sku_id, sku_id), (m.warehouse_id, warehouse_id), (m.type, type_)],
+        [(m.reference,), (m.sku_id, m.warehouse_id), (m.sku_id,), (m.warehouse_id,), (m.type,)],
+    ).limit(page.limit + 1)
     if created_after is not None:
         stmt = stmt.where(StockMovement.created_at >= created_after)
     if created_before is not None:
         stmt = stmt.where(StockMovement.created_at < created_before)
+    if created_after or created_before:
+        await plan_for_values(session)
     rows = [MovementView(**row._mapping) for row in await session.execute(stmt)]
     return make_slice(rows, page.limit)
 

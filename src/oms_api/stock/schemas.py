@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -17,6 +17,8 @@ from pydantic import (
     WrapValidator,
     field_validator,
 )
+from pydantic_core import PydanticCustomError
+from pydantic_core.core_schema import ErrorType
 
 from oms_api.kit.schemas import (
     MULTI_LINE,
@@ -221,6 +223,7 @@ class TransferCreate(StrictModel):
 
 
 _MOVEMENT_TAGS = frozenset({"receipt", "adjustment", "transfer"})
+_BUILT_IN_ERRORS = frozenset(get_args(ErrorType))
 
 
 def _untagged_errors(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
@@ -236,7 +239,10 @@ def _untagged_errors(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
                 loc = loc[1:]
             elif not loc and error["type"].startswith("union_tag"):
                 loc = ("type",)
-            detail: dict[str, Any] = {"type": error["type"], "loc": loc, "input": error["input"]}
+            kind: Any = error["type"]
+            if kind not in _BUILT_IN_ERRORS:  # a custom error (control_character…) is re-raised as one
+                kind = PydanticCustomError(kind, error["msg"])
+            detail: dict[str, Any] = {"type": kind, "loc": loc, "input": error["input"]}
             if "ctx" in error:
                 detail["ctx"] = error["ctx"]
             details.append(detail)

@@ -131,10 +131,34 @@ async def get_stock_level(session: AsyncSession, level_id: uuid.UUID) -> LevelVi
     return level
 
 
+async def _filter_ids(
+    session: AsyncSession, sku: str | None, warehouse: str | None
+) -> tuple[uuid.UUID | None, uuid.UUID | None] | None:
+    """The ids the SKU and warehouse filters name (None when one names nothing: the list is empty).
+
+    Lists filter their own ``sku_id``/``warehouse_id`` rather than the joined codes: only a filter on the
+    listed table can use an index that also gives the list's order (``ix_stock_movements_sku_id_id`` …), so
+    page one reads a few index entries instead of walking the ledger's primary key.
+    """
+    sku_id: uuid.UUID | None = None
+    if sku is not None and (sku_id := await repository.sku_id_by_ref(session, sku)) is None:
+        return None
+    warehouse_id: uuid.UUID | None = None
+    if warehouse is not None:
+        place = await repository.get_warehouse(session, warehouse)
+        if place is None:
+            return None
+        warehouse_id = place.id
+    return sku_id, warehouse_id
+
+
 async def list_stock_levels(
     session: AsyncSession, page: PageParams, *, sku: str | None = None, warehouse: str | None = None
 ) -> Slice[LevelView]:
-    return await repository.list_levels(session, page, sku=sku, warehouse=warehouse)
+    ids = await _filter_ids(session, sku, warehouse)
+    if ids is None:  # a filter that names no SKU or warehouse finds nothing, as other filters do
+        return Slice(items=[], has_more=False, next_after=None)
+    return await repository.list_levels(session, page, sku_id=ids[0], warehouse_id=ids[1])
 
 
 async def update_stock_level(
@@ -178,11 +202,14 @@ async def list_movements(
     created_after: datetime | None = None,
     created_before: datetime | None = None,
 ) -> Slice[MovementView]:
+    ids = await _filter_ids(session, sku, warehouse)
+    if ids is None:  # a filter that names no SKU or warehouse finds nothing, as other filters do
+        return Slice(items=[], has_more=False, next_after=None)
     return await repository.list_movements(
         session,
         page,
-        sku=sku,
-        warehouse=warehouse,
+        sku_id=ids[0],
+        warehouse_id=ids[1],
         type_=type_,
         reference=reference,
         created_after=created_after,

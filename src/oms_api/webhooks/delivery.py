@@ -1,44 +1,34 @@
-"""Sending deliveries: claim due ones, POST them signed, and record what happened.
+"""Sending deliveries: claim due ones and POST them signed (``recording`` writes what happened).
 
-The worker's loop (``oms_api.worker.runner``) drives these three steps; each database step is its own
+The worker's loop (``oms_api.worker.runner``) drives claim, send, record; each database step is its own
 short transaction, and no transaction is open while a request is in flight. A claim is a lease
-(``claimed_until``, with a ``claim_token``): a worker that dies keeps nothing, its deliveries become
-claimable when the lease runs out. Outcomes are written only under the same token, so a worker whose
-lease was taken over cannot overwrite the new holder's result (it still logs its attempt).
+(``claimed_until``, with a ``claim_token``) that the worker renews while the request runs (a heartbeat
+every third of the lease): a worker that dies keeps nothing, its deliveries become claimable when the lease
+runs out. The claim also records the attempt as started, so a crash cannot hide it. Outcomes are written
+only under the same token, so a worker whose lease was taken over cannot overwrite the new holder's result
+(it still completes its own attempt row).
 """
 
 from __future__ import annotations
 
 import asyncio
-import random
 import ssl
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oms_api.kit import outbox
 from oms_api.kit.clock import utcnow
-from oms_api.kit.ids import uuid7
-from oms_api.kit.metrics import (
-    WEBHOOK_ATTEMPT_SECONDS,
-    WEBHOOK_ATTEMPTS,
-    WEBHOOK_DELIVERIES,
-    WEBHOOK_DELIVERY_LAG,
-    WEBHOOK_ENDPOINTS_DISABLED,
-)
+from oms_api.kit.metrics import WEBHOOK_ATTEMPT_SECONDS, WEBHOOK_ATTEMPTS
 from oms_api.settings import Settings
-from oms_api.webhooks import domain, netguard, repository, signing
-from oms_api.webhooks.domain import AttemptOutcome, DeliveryStatus
-from oms_api.webhooks.snapshots import snapshot
+from oms_api.webhooks import claims_repository, domain, netguard, signing
+from oms_api.webhooks.domain import AttemptOutcome
 
 READ_LIMIT = 2048  # bytes of a receiver's answer that are read (the rest is not waited for)
-WORKER_ACTOR = "worker"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +39,7 @@ class Work:
     endpoint_id: uuid.UUID
     token: uuid.UUID
     attempt_no: int
+    attempt_id: uuid.UUID  # the attempt row written at the claim, completed with the outcome
     url: str
     secrets: tuple[str, ...]
     event_id: str
@@ -70,18 +61,41 @@ class Result:
 
 
 def lease_seconds(settings: Settings) -> float:
-    """A claim outlives the longest attempt by a margin, whatever the settings say."""
-    return max(settings.webhooks_claim_lease_seconds, settings.webhooks_timeout_seconds + 10)
+    """How long a claim lasts without a heartbeat (the worker renews it every third of that)."""
+    return settings.webhooks_claim_lease_seconds
 
 
-async def claim(session: AsyncSession, settings: Settings, limit: int, token: uuid.UUID) -> list[Work]:
-    """Claim up to ``limit`` due deliveries under ``token`` and load what sending them needs."""
+def heartbeat_seconds(settings: Settings) -> float:
+    return lease_seconds(settings) / 3
+
+
+def lease_until(settings: Settings) -> datetime:
+    return utcnow() + timedelta(seconds=lease_seconds(settings))
+
+
+async def claim(
+    session: AsyncSession,
+    settings: Settings,
+    limit: int,
+    token: uuid.UUID,
+    worker: str,
+    sending: Mapping[uuid.UUID, int] | None = None,
+) -> list[Work]:
+    """Claim up to ``limit`` due deliveries under ``token``, start their attempts, load what sending needs.
+
+    No endpoint gets more than ``webhooks_endpoint_concurrency`` of this worker's requests at once, counting
+    those it is ``sending`` ({endpoint id: requests}); none while its circuit is open, one probe while it is
+    half-open: see ``claims_repository.claim_due``.
+    """
     now = utcnow()
-    ids = await repository.claim_due(session, now, limit, now + timedelta(seconds=lease_seconds(settings)), token)
-    if not ids:
+    claimed = await claims_repository.claim_due(
+        session, now, limit, lease_until(settings), token, settings.webhooks_endpoint_concurrency, sending or {}
+    )
+    if not claimed:
         return []
+    attempt_ids = await claims_repository.start_attempts(session, claimed, now, worker)
     work = []
-    for row in await repository.claimed_work(session, ids):
+    for row in await claims_repository.claimed_work(session, [delivery_id for delivery_id, _ in claimed]):
         body = domain.body_of(domain.envelope(str(row.event_id), row.event_type, row.occurred_at, row.data))
         secrets_ = domain.signing_secrets(row.secret, row.previous_secret, row.previous_secret_expires_at, now)
         work.append(
@@ -89,7 +103,8 @@ async def claim(session: AsyncSession, settings: Settings, limit: int, token: uu
                 delivery_id=row.id,
                 endpoint_id=row.endpoint_id,
                 token=token,
-                attempt_no=row.attempt_count + 1,
+                attempt_no=row.attempt_count,
+                attempt_id=attempt_ids[row.id],
                 url=row.url,
                 secrets=tuple(secrets_),
                 event_id=str(row.event_id),
@@ -154,120 +169,13 @@ async def send(client: httpx.AsyncClient, work: Work, settings: Settings) -> Res
     )
 
 
-def _consequence(result: Result, settings: Settings, rng: random.Random) -> tuple[dict[str, Any], str | None]:
-    """The delivery's new state after ``result`` (every settled field), and a reason to disable at once (410)."""
-    state: dict[str, Any] = {
-        "attempt_count": result.work.attempt_no,
-        "last_status_code": result.status_code,
-        "last_error": result.error,
-        "status": DeliveryStatus.FAILED.value,
-        "next_attempt_at": result.finished_at,
-        "finished_at": result.finished_at,
-    }
-    if result.outcome is AttemptOutcome.SUCCEEDED:
-        return {**state, "status": DeliveryStatus.SUCCEEDED.value}, None
-    if result.status_code == 410:
-        return state, "the endpoint answered 410 Gone"
-    delay = domain.next_delay(
-        result.work.attempt_no,
-        settings.retry_schedule,
-        jitter=settings.webhooks_retry_jitter,
-        random_unit=rng.random(),
-        retry_after=result.retry_after,
-        retry_after_max=settings.webhooks_retry_after_max_seconds,
-    )
-    if delay is None:
-        return state, None  # every retry spent: a dead letter
-    retry_at = result.finished_at + timedelta(seconds=delay)
-    return {**state, "status": DeliveryStatus.PENDING.value, "next_attempt_at": retry_at, "finished_at": None}, None
-
-
-async def record(
-    session: AsyncSession, results: Sequence[Result], settings: Settings, worker: str, rng: random.Random
-) -> None:
-    """Write the attempts and their consequences: success, retry later, dead letter, endpoint disabled.
-
-    Only deliveries this worker still holds are settled (a lease that ran out belongs to whoever took it
-    over); every attempt is logged all the same, as long as its delivery exists.
-    """
-    ordered = sorted(results, key=lambda r: r.attempted_at)
-    ids = [r.work.delivery_id for r in ordered]
-    tokens = {r.work.token for r in ordered}
-    held: set[uuid.UUID] = set()
-    for token in tokens:
-        held |= await repository.still_held(
-            session, token, [r.work.delivery_id for r in ordered if r.work.token == token]
-        )
-    attempts: list[dict[str, Any]] = []
-    settled: list[dict[str, Any]] = []
-    succeeded: set[uuid.UUID] = set()
-    disable: dict[uuid.UUID, str] = {}
-    dead: list[uuid.UUID] = []
-    for result in ordered:
-        work = result.work
-        state, gone = _consequence(result, settings, rng)
-        attempts.append(
-            {
-                "id": uuid7(),
-                "delivery_id": work.delivery_id,
-                "attempt_no": work.attempt_no,
-                "attempted_at": result.attempted_at,
-                "duration_ms": result.duration_ms,
-                "outcome": result.outcome.value,
-                "status_code": result.status_code,
-                "error": result.error,
-                "response_excerpt": result.excerpt,
-                "next_attempt_at": state["next_attempt_at"] if state["status"] == DeliveryStatus.PENDING else None,
-                "worker": worker,
-            }
-        )
-        if work.delivery_id not in held:
-            continue
-        settled.append({"delivery_id": work.delivery_id, **state})
-        if state["status"] == DeliveryStatus.SUCCEEDED:
-            succeeded.add(work.endpoint_id)
-            disable.pop(work.endpoint_id, None)
-            WEBHOOK_DELIVERIES.labels("succeeded").inc()
-            WEBHOOK_DELIVERY_LAG.observe(max(0.0, (result.finished_at - work.occurred_at).total_seconds()))
-        elif state["status"] == DeliveryStatus.FAILED:
-            WEBHOOK_DELIVERIES.labels("failed").inc()
-            if gone is not None:
-                disable[work.endpoint_id] = gone
-            else:
-                dead.append(work.endpoint_id)
-    await repository.settle(session, settled)
-    for endpoint_id in dead:
-        if await repository.count_failure(session, endpoint_id) >= settings.webhooks_disable_after_failures:
-            disable.setdefault(
-                endpoint_id, f"{settings.webhooks_disable_after_failures} deliveries in a row failed after every retry"
-            )
-    unheld = [i for i in ids if i not in held]
-    present = held | await repository.existing_deliveries(session, unheld)
-    await repository.insert_attempts(session, [a for a in attempts if a["delivery_id"] in present])
-    await repository.reset_failures(session, sorted(succeeded - disable.keys()))
-    for endpoint_id, reason in disable.items():
-        await _disable(session, endpoint_id, reason)
-
-
-async def _disable(session: AsyncSession, endpoint_id: uuid.UUID, reason: str) -> None:
-    if not await repository.disable_if_active(session, endpoint_id, reason, utcnow()):
-        return
-    endpoint = await repository.get_endpoint(session, endpoint_id)
-    if endpoint is None:
-        return
-    await session.refresh(endpoint)
-    WEBHOOK_ENDPOINTS_DISABLED.labels("gone" if "410" in reason else "failures").inc()
-    outbox.record(
-        session,
-        "webhook_endpoint.disabled",
-        "webhook_endpoint",
-        endpoint.id,
-        snapshot(endpoint),
-        actor=WORKER_ACTOR,
-        reason=reason,
-    )
+async def renew(
+    session: AsyncSession, settings: Settings, token: uuid.UUID, ids: Sequence[uuid.UUID]
+) -> set[uuid.UUID]:
+    """The heartbeat: extend the leases of deliveries still in flight; returns those still held."""
+    return await claims_repository.renew_leases(session, token, ids, lease_until(settings))
 
 
 async def release(session: AsyncSession, token: uuid.UUID, ids: Sequence[uuid.UUID]) -> None:
-    """Give claimed, unsent deliveries back (graceful shutdown)."""
-    await repository.release_claims(session, token, ids)
+    """Give back claims whose requests were cut short (shutdown); their attempts are marked abandoned."""
+    await claims_repository.release_claims(session, token, ids)

@@ -26,12 +26,27 @@ class DeliveryStatus(StrEnum):
     FAILED = "failed"  # every attempt failed, or the endpoint is gone (410): a dead letter, kept and visible
 
 
+class Resolution(StrEnum):
+    """What an operator did with a dead letter; until then it holds back its resource's later events."""
+
+    REDELIVERED = "redelivered"  # a new delivery of the same event was queued (it holds the order in its turn)
+    SKIPPED = "skipped"  # given up by hand: later events of the resource go on without it
+
+
 class AttemptOutcome(StrEnum):
+    IN_FLIGHT = "in_flight"  # recorded when the delivery is claimed, before the request is sent
     SUCCEEDED = "succeeded"
     HTTP_ERROR = "http_error"  # the receiver answered, but not 2xx
     TIMEOUT = "timeout"
     NETWORK_ERROR = "network_error"  # refused, reset, DNS, TLS…
     REFUSED = "refused"  # the URL now resolves to an address we may not call (SSRF guard)
+    ABANDONED = "abandoned"  # the worker died or stopped before the answer; the request may have been sent
+
+
+class Circuit(StrEnum):
+    CLOSED = "closed"  # deliveries go, up to the endpoint's concurrency budget
+    OPEN = "open"  # timeouts or connection failures in a row: nothing is attempted until the cool-down ends
+    HALF_OPEN = "half_open"  # the cool-down ended: one delivery probes the endpoint
 
 
 # --- URLs and addresses -----------------------------------------------------------------------------------------
@@ -229,6 +244,15 @@ def total_retry_window(schedule: Sequence[float]) -> timedelta:
 # --- ordering ---------------------------------------------------------------------------------------------------
 
 
+def holds_order(status: str, resolution: str | None) -> bool:
+    """Whether a delivery keeps later events of its endpoint and resource waiting.
+
+    A pending delivery does, and so does a dead letter until it is redelivered or skipped by hand: otherwise
+    a receiver would get ``order.confirmed`` without the ``order.created`` that died before it.
+    """
+    return status == DeliveryStatus.PENDING or (status == DeliveryStatus.FAILED and resolution is None)
+
+
 @dataclass(frozen=True, slots=True)
 class Queued:
     """A delivery as the ordering rule sees it."""
@@ -238,21 +262,85 @@ class Queued:
     aggregate: str
     event_seq: int
     due: bool
+    dead: bool = False  # an unresolved dead letter: never attempted again, but it holds its resource's order
 
 
 def deliverable(queue: Sequence[Queued]) -> list[str]:
-    """The pending deliveries that may be attempted now: due, and the earliest of their endpoint+aggregate.
+    """The deliveries that may be attempted now: due, pending, and the earliest of their endpoint+aggregate.
 
     Events about one aggregate reach each endpoint in the order they happened: a delivery waits while an
-    earlier one for the same endpoint and aggregate is still pending (even one waiting for its retry).
-    This is the rule the claim query implements in SQL; this function states it for the tests.
+    earlier one for the same endpoint and aggregate is still pending (even one waiting for its retry) or
+    died and was neither redelivered nor skipped. This is the rule the claim query implements in SQL;
+    this function states it for the tests.
     """
     first: dict[tuple[str, str], Queued] = {}
     for item in queue:
         key = (item.endpoint_id, item.aggregate)
         if key not in first or item.event_seq < first[key].event_seq:
             first[key] = item
-    return [item.delivery_id for item in queue if first[(item.endpoint_id, item.aggregate)] is item and item.due]
+    return [
+        item.delivery_id
+        for item in queue
+        if first[(item.endpoint_id, item.aggregate)] is item and item.due and not item.dead
+    ]
+
+
+# --- an endpoint's health ---------------------------------------------------------------------------------------
+
+
+def failure_run(count: int, delivered: Iterable[bool], threshold: int) -> tuple[int, bool]:
+    """An endpoint's run of failed deliveries after the deliveries that just ended, and whether it disables it.
+
+    ``delivered`` holds, in the order they ended, True for a delivery that succeeded and False for one that
+    failed after every retry (attempts that will be retried do not count either way). A success ends the
+    run. Counting stops at ``threshold``: the endpoint is disabled then, and the deliveries of the same batch
+    or still in flight that die after it do not run the count past it, so "5 in a row" reads 5, not 32.
+    """
+    for ok in delivered:
+        if ok:
+            count = 0
+            continue
+        count += 1
+        if count >= threshold:
+            return count, True
+    return count, False
+
+
+CIRCUIT_FAILURES = frozenset({AttemptOutcome.TIMEOUT, AttemptOutcome.NETWORK_ERROR})
+ANSWERED = frozenset({AttemptOutcome.SUCCEEDED, AttemptOutcome.HTTP_ERROR})
+
+
+@dataclass(frozen=True, slots=True)
+class Breaker:
+    """An endpoint's circuit breaker: attempts in a row with no answer, and until when nothing is sent."""
+
+    failures: int = 0
+    open_until: datetime | None = None  # None: closed; later than now: open; else half-open (one probe)
+
+    def state(self, now: datetime) -> Circuit:
+        if self.open_until is None:
+            return Circuit.CLOSED
+        return Circuit.OPEN if self.open_until > now else Circuit.HALF_OPEN
+
+    def after(
+        self, outcomes: Iterable[tuple[AttemptOutcome, datetime]], threshold: int, cooldown: timedelta
+    ) -> Breaker:
+        """The breaker after attempts that ended (in order, with when).
+
+        Only attempts that got no answer (timeout, connection failure) count: they are what hold a delivery
+        slot for long. Any answer, even a 500, closes the circuit (the retry schedule deals with errors). A
+        failure while the circuit is tripped (the half-open probe, or a request that was in flight when it
+        tripped) keeps it open for another cool-down.
+        """
+        failures, open_until = self.failures, self.open_until
+        for outcome, at in outcomes:
+            if outcome in ANSWERED:
+                failures, open_until = 0, None
+            elif outcome in CIRCUIT_FAILURES:
+                failures += 1
+                if open_until is not None or failures >= threshold:
+                    open_until = at + cooldown
+        return Breaker(failures, open_until)
 
 
 # --- the envelope -----------------------------------------------------------------------------------------------

@@ -16,6 +16,12 @@ class WebhookEndpointEventData(BaseModel):
     active: bool
     disabled_reason: str | None = Field(description="Why it is disabled: 410 Gone, repeated failures or by hand")
     consecutive_failures: int
+    pending_deliveries: int = Field(
+        description="Deliveries waiting to be sent; while the endpoint is disabled they wait until it is enabled"
+    )
+    failed_deliveries: int = Field(
+        description="Dead letters not yet redelivered or skipped: later events of their resources wait behind them"
+    )
     version: int
 
 
@@ -28,7 +34,9 @@ ENDPOINT_UPDATED = declare(
 ENDPOINT_DELETED = declare("webhook_endpoint.deleted", "A webhook endpoint was deleted.", WebhookEndpointEventData)
 ENDPOINT_DISABLED = declare(
     "webhook_endpoint.disabled",
-    "A webhook endpoint was disabled: by hand, because it answered 410 Gone, or because deliveries kept failing.",
+    "A webhook endpoint was disabled: by hand, because it answered 410 Gone, or because deliveries kept failing. "
+    "Its pending deliveries (`pending_deliveries`) wait until it is enabled again: subscribe an operations "
+    "endpoint to this type to be alerted.",
     WebhookEndpointEventData,
 )
 ENDPOINT_ENABLED = declare(

@@ -1,4 +1,4 @@
-"""Every query of the webhooks context: endpoints, deliveries, attempts, and the worker's claims."""
+"""Queries of the webhooks context: endpoints, deliveries, attempts (the worker's claims: ``claims_repository``)."""
 
 from __future__ import annotations
 
@@ -6,19 +6,31 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
+from oms_api.kit.keyset import filtered_page
 from oms_api.kit.outbox import Event
 from oms_api.kit.pagination import PageParams, Slice, make_slice
-from oms_api.webhooks.domain import DeliveryStatus
+from oms_api.webhooks.domain import DeliveryStatus, Resolution
 from oms_api.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 INSERT_CHUNK = 1000  # rows per multi-row INSERT (well under both databases' bound-parameter limits)
 PENDING = DeliveryStatus.PENDING.value
+FAILED = DeliveryStatus.FAILED.value
+
+
+def holds_order(d: Any) -> ColumnElement[bool]:
+    """SQL of ``domain.holds_order`` (the predicate of ``ix_webhook_deliveries_in_order``)."""
+    return or_(d.status == PENDING, and_(d.status == FAILED, d.resolution.is_(None)))
+
+
+def _dead(d: Any) -> ColumnElement[bool]:
+    """An unresolved dead letter."""
+    return and_(d.status == FAILED, d.resolution.is_(None))
+
 
 # --- endpoints --------------------------------------------------------------------------------------------------
 
@@ -57,43 +69,6 @@ async def active_subscriptions(session: AsyncSession) -> list[tuple[uuid.UUID, l
     return [(row.id, list(row.event_types)) for row in rows]
 
 
-async def count_failure(session: AsyncSession, endpoint_id: uuid.UUID) -> int:
-    """One more delivery failed for good; returns the endpoint's run of failures (0 if it is gone)."""
-    result = await session.execute(
-        update(WebhookEndpoint)
-        .where(WebhookEndpoint.id == endpoint_id)
-        .values(consecutive_failures=WebhookEndpoint.consecutive_failures + 1)
-        .returning(WebhookEndpoint.consecutive_failures)
-    )
-    value = result.scalar_one_or_none()
-    return int(value or 0)
-
-
-async def reset_failures(session: AsyncSession, endpoint_ids: Sequence[uuid.UUID]) -> None:
-    if endpoint_ids:
-        await session.execute(
-            update(WebhookEndpoint)
-            .where(WebhookEndpoint.id.in_(endpoint_ids), WebhookEndpoint.consecutive_failures != 0)
-            .values(consecutive_failures=0)
-        )
-
-
-async def disable_if_active(session: AsyncSession, endpoint_id: uuid.UUID, reason: str, now: datetime) -> bool:
-    """Disable an active endpoint (a conditional UPDATE, so only one worker reports it)."""
-    result = await session.execute(
-        update(WebhookEndpoint)
-        .where(WebhookEndpoint.id == endpoint_id, WebhookEndpoint.active.is_(True))
-        .values(
-            active=False,
-            disabled_reason=reason,
-            disabled_at=now,
-            version=WebhookEndpoint.version + 1,
-            updated_at=now,
-        )
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
 # --- deliveries and attempts ------------------------------------------------------------------------------------
 
 
@@ -106,20 +81,18 @@ async def list_deliveries(
     event_type: str | None,
     event_id: uuid.UUID | None,
 ) -> Slice[WebhookDelivery]:
-    stmt = (
-        select(WebhookDelivery)
-        .where(WebhookDelivery.endpoint_id == endpoint_id)
-        .order_by(WebhookDelivery.id)
-        .limit(page.limit + 1)
-    )
-    if page.after is not None:
-        stmt = stmt.where(WebhookDelivery.id > page.after)
-    if status is not None:
-        stmt = stmt.where(WebhookDelivery.status == status.value)
-    if event_type is not None:
-        stmt = stmt.where(WebhookDelivery.event_type == event_type)
+    """A page of the endpoint's deliveries, oldest first: a range of the index of the endpoint with the status or
+    the event type (``kit.keyset``); one event's few deliveries are found through ``event_id``'s index."""
+    d = WebhookDelivery
+    stmt = filtered_page(
+        select(d),
+        d.id,
+        page.after,
+        [(d.endpoint_id, endpoint_id), (d.status, status.value if status else None), (d.event_type, event_type)],
+        [(d.endpoint_id, d.status), (d.endpoint_id, d.event_type), (d.endpoint_id,)],
+    ).limit(page.limit + 1)
     if event_id is not None:
-        stmt = stmt.where(WebhookDelivery.event_id == event_id)
+        stmt = stmt.where(d.event_id == event_id)
     return make_slice(list((await session.execute(stmt)).scalars()), page.limit)
 
 
@@ -158,17 +131,25 @@ async def make_due(session: AsyncSession, delivery_id: uuid.UUID, now: datetime)
     await session.execute(update(WebhookDelivery).where(WebhookDelivery.id == delivery_id).values(next_attempt_at=now))
 
 
-async def count_replayable(session: AsyncSession, since: datetime, until: datetime) -> int:
-    stmt = select(func.count()).where(
+async def replay_range(session: AsyncSession, since: datetime, until: datetime) -> tuple[int, int, int]:
+    """How many events of ``[since, until)`` were fanned out, and the first and last of their seqs (0 if none).
+
+    Read through ``ix_events_occurred_at``. The replay then reads the primary key between those two seqs, one
+    window at a time (``replayable_events``), instead of walking it from the oldest event: a range's events take
+    the seqs between its first and last, give or take the few that committed out of step with their clock.
+    """
+    stmt = select(func.count(), func.min(Event.seq), func.max(Event.seq)).where(
         Event.occurred_at >= since, Event.occurred_at < until, Event.published_at.is_not(None)
     )
-    return int((await session.execute(stmt)).scalar_one())
+    count, first, last = (await session.execute(stmt)).one()
+    return int(count), int(first or 0), int(last or 0)
 
 
 async def replayable_events(
-    session: AsyncSession, since: datetime, until: datetime, after_seq: int, limit: int
+    session: AsyncSession, since: datetime, until: datetime, after_seq: int, upto_seq: int
 ) -> list[Any]:
-    """Events of ``[since, until)`` already fanned out (the others will be anyway), in seq order."""
+    """Events of ``[since, until)`` already fanned out (the others will be anyway) whose seq is in
+    ``(after_seq, upto_seq]``, in seq order: a bounded range of the primary key (see ``replay_range``)."""
     stmt = (
         select(Event.seq, Event.id, Event.type, Event.aggregate_type, Event.aggregate_id)
         .where(
@@ -176,154 +157,88 @@ async def replayable_events(
             Event.occurred_at < until,
             Event.published_at.is_not(None),
             Event.seq > after_seq,
+            Event.seq <= upto_seq,
         )
         .order_by(Event.seq)
-        .limit(limit)
     )
     return list(await session.execute(stmt))
 
 
 async def purge_finished(session: AsyncSession, before: datetime) -> int:
-    """Delete deliveries that ended before ``before``, with their attempts."""
-    old = select(WebhookDelivery.id).where(WebhookDelivery.finished_at < before)
-    await session.execute(delete(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(old)))
-    result = await session.execute(delete(WebhookDelivery).where(WebhookDelivery.finished_at < before))
+    """Delete deliveries that ended before ``before``, with their attempts.
+
+    Not the dead letters nobody resolved: they hold their resource's later events, and deleting them
+    would let those through out of order, unseen.
+    """
+    d = WebhookDelivery
+    purgeable = and_(d.finished_at < before, ~_dead(d))
+    await session.execute(delete(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(select(d.id).where(purgeable))))
+    result = await session.execute(delete(d).where(purgeable))
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-# --- the worker: fan-out ----------------------------------------------------------------------------------------
+# --- what an endpoint has waiting, and its dead letters ---------------------------------------------------------
 
 
-# --- the worker: delivery claims --------------------------------------------------------------------------------
-
-
-async def claim_due(
-    session: AsyncSession, now: datetime, limit: int, lease_until: datetime, token: uuid.UUID
-) -> list[uuid.UUID]:
-    """Claim up to ``limit`` due deliveries for one worker (a lease until ``lease_until``).
-
-    Due: pending, its time has come, not claimed (or its claim expired: that worker died), its endpoint is
-    active, and no earlier delivery for the same endpoint and aggregate is still pending (per-aggregate order).
-    ``FOR UPDATE SKIP LOCKED`` lets any number of workers claim at once on PostgreSQL without waiting for
-    each other or taking the same row; SQLite runs one writer at a time, which is as safe.
-    """
+async def delivery_counts(session: AsyncSession, endpoint_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, tuple[int, int]]:
+    """``{endpoint id: (pending deliveries, unresolved dead letters)}`` (endpoints with neither are absent)."""
+    if not endpoint_ids:
+        return {}
     d = WebhookDelivery
-    earlier = aliased(WebhookDelivery)
-    blocked = (
-        select(earlier.id)
-        .where(
-            earlier.endpoint_id == d.endpoint_id,
-            earlier.aggregate_id == d.aggregate_id,
-            earlier.aggregate_type == d.aggregate_type,
-            earlier.status == PENDING,
-            or_(earlier.event_seq < d.event_seq, and_(earlier.event_seq == d.event_seq, earlier.id < d.id)),
-        )
-        .exists()
-    )
-    stmt = (
-        select(d.id)
-        .join(WebhookEndpoint, WebhookEndpoint.id == d.endpoint_id)
-        .where(
-            d.status == PENDING,
-            d.next_attempt_at <= now,
-            or_(d.claimed_until.is_(None), d.claimed_until < now),
-            WebhookEndpoint.active.is_(True),
-            ~blocked,
-        )
-        .order_by(d.next_attempt_at, d.event_seq)
-        .limit(limit)
-        .with_for_update(skip_locked=True, of=d)
-    )
-    claimed = await session.execute(
-        update(d)
-        .where(d.id.in_(stmt.scalar_subquery()))
-        .values(claimed_until=lease_until, claim_token=token)
-        .returning(d.id)
-    )
-    return list(claimed.scalars())
-
-
-async def claimed_work(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[Any]:
-    """What sending the claimed deliveries needs: the event, the endpoint's URL and secrets."""
-    e = WebhookEndpoint
-    stmt = (
+    rows = await session.execute(
         select(
-            WebhookDelivery.id,
-            WebhookDelivery.endpoint_id,
-            WebhookDelivery.attempt_count,
-            WebhookDelivery.claim_token,
-            e.url,
-            e.secret,
-            e.previous_secret,
-            e.previous_secret_expires_at,
-            Event.id.label("event_id"),
-            Event.type.label("event_type"),
-            Event.occurred_at,
-            Event.data,
+            d.endpoint_id,
+            func.count().filter(d.status == PENDING),
+            func.count().filter(d.status == FAILED),
         )
-        .join(e, e.id == WebhookDelivery.endpoint_id)
-        .join(Event, Event.id == WebhookDelivery.event_id)
-        .where(WebhookDelivery.id.in_(ids))
-        .order_by(WebhookDelivery.event_seq)
+        .where(d.endpoint_id.in_(endpoint_ids), holds_order(d))
+        .group_by(d.endpoint_id)
     )
-    return list(await session.execute(stmt))
+    return {row[0]: (int(row[1]), int(row[2])) for row in rows}
 
 
-async def still_held(session: AsyncSession, token: uuid.UUID, ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
-    """Which of ``ids`` this worker's claim still holds (locked until commit, so it stays so)."""
-    if not ids:
-        return set()
+async def dead_letters(session: AsyncSession, endpoint_id: uuid.UUID, limit: int) -> list[WebhookDelivery]:
+    """The endpoint's unresolved dead letters in event order, locked (two redeliveries do not both take one)."""
+    d = WebhookDelivery
     stmt = (
-        select(WebhookDelivery.id)
-        .where(WebhookDelivery.id.in_(ids), WebhookDelivery.claim_token == token)
+        select(d)
+        .where(d.endpoint_id == endpoint_id, _dead(d))
+        .order_by(d.event_seq, d.id)
+        .limit(limit)
         .with_for_update()
     )
-    return set((await session.execute(stmt)).scalars())
+    return list((await session.execute(stmt)).scalars())
 
 
-SETTLED_FIELDS = ("status", "attempt_count", "next_attempt_at", "last_status_code", "last_error", "finished_at")
-
-
-async def settle(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-    """Write attempts' consequences on their (held) deliveries and end the claims, in one batched UPDATE.
-
-    Each row has ``delivery_id`` and every field of ``SETTLED_FIELDS``.
-    """
-    if not rows:
-        return
-    table = cast(Table, WebhookDelivery.__table__)
-    stmt = (
-        update(table)
-        .where(table.c.id == bindparam("delivery_id"))
-        .values(claimed_until=None, claim_token=None, **{f: bindparam(f"new_{f}") for f in SETTLED_FIELDS})
-    )
-    params = [{"delivery_id": r["delivery_id"], **{f"new_{f}": r[f] for f in SETTLED_FIELDS}} for r in rows]
-    await session.execute(stmt, params)
-
-
-async def existing_deliveries(session: AsyncSession, ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
-    if not ids:
+async def resolve(
+    session: AsyncSession, delivery_ids: Sequence[uuid.UUID], resolution: Resolution, now: datetime
+) -> set[uuid.UUID]:
+    """Mark unresolved dead letters redelivered or skipped; returns those that were (not already resolved)."""
+    if not delivery_ids:
         return set()
-    return set((await session.execute(select(WebhookDelivery.id).where(WebhookDelivery.id.in_(ids)))).scalars())
+    d = WebhookDelivery
+    result = await session.execute(
+        update(d)
+        .where(d.id.in_(delivery_ids), _dead(d))
+        .values(resolution=resolution.value, resolved_at=now)
+        .returning(d.id)
+    )
+    return set(result.scalars())
 
 
-async def insert_attempts(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        await session.execute(insert(WebhookAttempt).values(list(rows)))
+async def events_by_id(session: AsyncSession, event_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Event]:
+    if not event_ids:
+        return {}
+    rows = await session.execute(select(Event).where(Event.id.in_(event_ids)))
+    return {event.id: event for event in rows.scalars()}
 
 
-async def release_claims(session: AsyncSession, token: uuid.UUID, ids: Sequence[uuid.UUID]) -> None:
-    """Give back claimed deliveries that were not sent (shutdown), so another worker takes them at once."""
-    if ids:
-        await session.execute(
-            update(WebhookDelivery)
-            .where(WebhookDelivery.id.in_(ids), WebhookDelivery.claim_token == token)
-            .values(claimed_until=None, claim_token=None)
-        )
+# --- the worker's gauges ---------------------------------------------------------------------------------------
 
 
 async def backlog(session: AsyncSession, now: datetime) -> dict[str, tuple[int, datetime | None]]:
-    """``{queue: (size, oldest)}`` for the outbox, pending deliveries and those due now."""
+    """``{queue: (size, oldest)}`` for the outbox, pending deliveries, those due now, those of disabled
+    endpoints (stuck until the endpoint is enabled) and the unresolved dead letters (holding their resources)."""
     outbox = (
         await session.execute(select(func.count(), func.min(Event.occurred_at)).where(Event.published_at.is_(None)))
     ).one()
@@ -337,8 +252,20 @@ async def backlog(session: AsyncSession, now: datetime) -> dict[str, tuple[int, 
             select(func.count()).where(WebhookDelivery.status == PENDING, WebhookDelivery.next_attempt_at <= now)
         )
     ).scalar_one()
+    stuck = (
+        await session.execute(
+            select(func.count(), func.min(WebhookDelivery.created_at))
+            .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+            .where(WebhookDelivery.status == PENDING, WebhookEndpoint.active.is_(False))
+        )
+    ).one()
+    dead = (
+        await session.execute(select(func.count(), func.min(WebhookDelivery.finished_at)).where(_dead(WebhookDelivery)))
+    ).one()
     return {
         "outbox": (int(outbox[0]), outbox[1]),
         "deliveries": (int(pending[0]), pending[1]),
         "due": (int(due), None),
+        "disabled": (int(stuck[0]), stuck[1]),
+        "dead_letters": (int(dead[0]), dead[1]),
     }

@@ -20,6 +20,7 @@ from oms_api.webhooks.schemas import (
     DisableBody,
     EventType,
     EventTypeList,
+    RedeliveryResult,
     ReplayRequest,
     ReplayResult,
     SecretRotate,
@@ -42,10 +43,33 @@ EndpointId = Annotated[uuid.UUID, Path(description="The endpoint's id")]
 DeliveryId = Annotated[uuid.UUID, Path(description="The delivery's id")]
 
 
-def _endpoint(response: Response, endpoint: object) -> WebhookEndpoint:
-    view = WebhookEndpoint.model_validate(endpoint)
-    set_etag(response, view.version)
-    return view
+def _endpoint_view(view: service.EndpointView) -> WebhookEndpoint:
+    e = view.endpoint
+    return WebhookEndpoint(
+        id=e.id,
+        url=e.url,
+        description=e.description,
+        event_types=list(e.event_types),
+        active=e.active,
+        disabled_reason=e.disabled_reason,
+        disabled_at=e.disabled_at,
+        consecutive_failures=e.consecutive_failures,
+        pending_deliveries=view.pending,
+        failed_deliveries=view.failed,
+        circuit=view.circuit,
+        circuit_retry_at=e.circuit_open_until,
+        secret_rotated_at=e.secret_rotated_at,
+        previous_secret_expires_at=e.previous_secret_expires_at,
+        version=e.version,
+        created_at=e.created_at,
+        updated_at=e.updated_at,
+    )
+
+
+def _endpoint(response: Response, view: service.EndpointView) -> WebhookEndpoint:
+    out = _endpoint_view(view)
+    set_etag(response, out.version)
+    return out
 
 
 def _delivery(item: service.DeliveryView) -> WebhookDelivery:
@@ -59,6 +83,8 @@ def _delivery(item: service.DeliveryView) -> WebhookDelivery:
         aggregate_id=d.aggregate_id,
         origin=d.origin,
         status=DeliveryStatus(d.status),
+        resolution=d.resolution,
+        resolved_at=d.resolved_at,
         attempt_count=d.attempt_count,
         next_attempt_at=d.next_attempt_at if d.status == DeliveryStatus.PENDING else None,
         last_status_code=d.last_status_code,
@@ -84,7 +110,7 @@ async def webhook_endpoints_create(
     """
     endpoint, secret = await service.create_endpoint(session, principal, body, request.app.state.settings)
     response.headers["Location"] = f"/v1/webhook-endpoints/{endpoint.id}"
-    view = _endpoint(response, endpoint)
+    view = _endpoint(response, await service.describe(session, endpoint))
     return WebhookEndpointCreated(**view.model_dump(), secret=secret)
 
 
@@ -97,17 +123,18 @@ async def webhook_endpoints_list(
     active: Annotated[bool | None, Query()] = None,
     _: Principal = require(Scope.WEBHOOKS_READ),
 ) -> WebhookEndpointList:
-    """List endpoints, oldest first (secrets are never listed)."""
+    """List endpoints, oldest first (secrets are never listed), each with its pending deliveries and dead letters."""
     result = await service.list_endpoints(session, page, active=active)
-    return paginate(request, response, result, WebhookEndpointList, WebhookEndpoint)
+    return paginate(request, response, result, WebhookEndpointList, _endpoint_view)
 
 
 @router.get("/{endpoint_id}", response_model=WebhookEndpoint, responses=errors(404))
 async def webhook_endpoints_get(
     endpoint_id: EndpointId, session: Session, response: Response, _: Principal = require(Scope.WEBHOOKS_READ)
 ) -> WebhookEndpoint:
-    """One endpoint."""
-    return _endpoint(response, await service.get_endpoint(session, endpoint_id))
+    """One endpoint, with its pending deliveries, unresolved dead letters and circuit breaker."""
+    endpoint = await service.get_endpoint(session, endpoint_id)
+    return _endpoint(response, await service.describe(session, endpoint))
 
 
 @router.patch("/{endpoint_id}", response_model=WebhookEndpoint, responses=errors(404, 412))
@@ -124,7 +151,7 @@ async def webhook_endpoints_update(
     endpoint = await service.update_endpoint(
         session, principal, endpoint_id, body, if_match, request.app.state.settings
     )
-    return _endpoint(response, endpoint)
+    return _endpoint(response, await service.describe(session, endpoint))
 
 
 @router.delete("/{endpoint_id}", status_code=204, response_class=Response, responses=errors(404))
@@ -144,9 +171,11 @@ async def webhook_endpoints_disable(
     body: Annotated[DisableBody | None, Body()] = None,
     principal: Principal = write_access(Scope.WEBHOOKS_WRITE),
 ) -> WebhookEndpoint:
-    """Stop sending to the endpoint. Deliveries stay pending and resume when it is enabled again."""
+    """Stop sending to the endpoint. Deliveries stay pending (`pending_deliveries`) and resume when it is enabled
+    again; a `webhook_endpoint.disabled` event says so to the other endpoints subscribed to it."""
     reason = body.reason if body else None
-    return _endpoint(response, await service.set_active(session, principal, endpoint_id, False, reason))
+    endpoint = await service.set_active(session, principal, endpoint_id, False, reason)
+    return _endpoint(response, await service.describe(session, endpoint))
 
 
 @router.post("/{endpoint_id}/enable", response_model=WebhookEndpoint, responses=errors(404))
@@ -156,11 +185,13 @@ async def webhook_endpoints_enable(
     response: Response,
     principal: Principal = write_access(Scope.WEBHOOKS_WRITE),
 ) -> WebhookEndpoint:
-    """Enable a disabled endpoint: its failure count restarts and pending deliveries resume.
+    """Enable a disabled endpoint: its failure count and circuit restart and pending deliveries resume.
 
-    Events that happened while it was disabled were not queued for it: replay their time range.
+    Events that happened while it was disabled were not queued for it: replay their time range. Dead letters
+    keep the later events of their resources waiting: `POST …/redeliver-failed` (or skip them one by one).
     """
-    return _endpoint(response, await service.set_active(session, principal, endpoint_id, True, None))
+    endpoint = await service.set_active(session, principal, endpoint_id, True, None)
+    return _endpoint(response, await service.describe(session, endpoint))
 
 
 @router.post("/{endpoint_id}/rotate-secret", response_model=SecretRotation, responses=errors(404))
@@ -220,8 +251,40 @@ async def webhook_deliveries_redeliver(
 ) -> WebhookDelivery:
     """Send this delivery's event again: a new delivery (same `webhook-id`) if it ended, else it is made due now.
 
-    409 `webhook_endpoint_disabled` while the endpoint is disabled."""
+    A redelivered dead letter no longer holds back its resource's later events: its redelivery does, in its
+    place, until it is delivered. 409 `webhook_endpoint_disabled` while the endpoint is disabled."""
     return _delivery(await service.redeliver(session, endpoint_id, delivery_id))
+
+
+@router.post(
+    "/{endpoint_id}/deliveries/{delivery_id}/skip",
+    response_model=WebhookDelivery,
+    responses=errors(404, 409),
+)
+async def webhook_deliveries_skip(
+    endpoint_id: EndpointId,
+    delivery_id: DeliveryId,
+    session: Session,
+    principal: Principal = write_access(Scope.WEBHOOKS_WRITE),
+) -> WebhookDelivery:
+    """Give up a dead letter: the later events of its resource, which wait behind it, are sent without it.
+
+    409 `delivery_not_dead_letter` for a delivery that is not failed, `dead_letter_redelivered` for one already
+    redelivered (skip the redelivery if it failed too)."""
+    return _delivery(await service.skip(session, endpoint_id, delivery_id))
+
+
+@router.post(
+    "/{endpoint_id}/redeliver-failed", status_code=202, response_model=RedeliveryResult, responses=errors(404, 409)
+)
+async def webhook_endpoints_redeliver_failed(
+    endpoint_id: EndpointId,
+    session: Session,
+    principal: Principal = write_access(Scope.WEBHOOKS_WRITE),
+) -> RedeliveryResult:
+    """Redeliver every dead letter of the endpoint not yet redelivered or skipped, in the order the events
+    happened (after an outage: enable the endpoint, then this). 409 `webhook_endpoint_disabled` while disabled."""
+    return RedeliveryResult(queued=await service.redeliver_failed(session, endpoint_id))
 
 
 @router.post("/{endpoint_id}/replay", status_code=202, response_model=ReplayResult, responses=errors(404, 409))

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints, field_validator, model_validator
 
 from oms_api.kit.schemas import MULTI_LINE, SINGLE_LINE, OutModel, Page, StrictModel
-from oms_api.webhooks.domain import ALL_EVENTS, DeliveryStatus, parse_url
+from oms_api.webhooks.domain import ALL_EVENTS, Circuit, DeliveryStatus, Resolution, parse_url
 
 
 def _url(value: str) -> str:
@@ -78,7 +78,22 @@ class WebhookEndpoint(OutModel):
     active: bool
     disabled_reason: str | None = Field(description="Why the endpoint is disabled (410 Gone, failures, by hand)")
     disabled_at: datetime | None
-    consecutive_failures: int = Field(description="Deliveries failed in a row (every retry spent)")
+    consecutive_failures: int = Field(
+        description="Deliveries failed in a row (every retry spent, no success between); "
+        "`OMS_WEBHOOKS_DISABLE_AFTER_FAILURES` of them disable the endpoint"
+    )
+    pending_deliveries: int = Field(
+        description="Deliveries waiting to be sent (while the endpoint is disabled they wait until it is enabled)"
+    )
+    failed_deliveries: int = Field(
+        description="Dead letters not yet redelivered or skipped: the later events of their resources wait behind "
+        "them (`POST …/redeliver-failed`, or `…/deliveries/{id}/redeliver` or `/skip`)"
+    )
+    circuit: Circuit = Field(
+        description="closed: deliveries go; open: attempts kept timing out or failing to connect, nothing is sent "
+        "until `circuit_retry_at`; half_open: one delivery probes the endpoint"
+    )
+    circuit_retry_at: datetime | None = Field(description="When an open circuit lets one probe delivery through")
     secret_rotated_at: datetime | None
     previous_secret_expires_at: datetime | None = Field(
         description="Until then deliveries are also signed with the previous secret"
@@ -119,8 +134,11 @@ class WebhookAttempt(OutModel):
     id: uuid.UUID
     attempt_no: int
     attempted_at: datetime
-    duration_ms: int
-    outcome: str = Field(description="succeeded, http_error, timeout, network_error or refused")
+    duration_ms: int | None = Field(description="None while the attempt is in flight or was abandoned")
+    outcome: str = Field(
+        description="in_flight (sent, no answer recorded yet), succeeded, http_error, timeout, network_error, "
+        "refused, or abandoned (the worker died or stopped before the answer; another one took the delivery over)"
+    )
     status_code: int | None
     error: str | None
     response_excerpt: str | None = Field(description="The start of the receiver's answer")
@@ -136,7 +154,12 @@ class WebhookDelivery(OutModel):
     aggregate_id: uuid.UUID
     origin: str = Field(description="fanout (the event happened), redelivery or replay")
     status: DeliveryStatus = Field(description="pending, succeeded, or failed (a dead letter: every retry spent)")
-    attempt_count: int
+    resolution: Resolution | None = Field(
+        description="For a dead letter: redelivered or skipped by hand; none: it holds back the later events of "
+        "its resource for this endpoint"
+    )
+    resolved_at: datetime | None
+    attempt_count: int = Field(description="Attempts started, including one cut short by a crashed worker")
     next_attempt_at: datetime | None = Field(description="When a pending delivery is tried next")
     last_status_code: int | None
     last_error: str | None
@@ -162,6 +185,10 @@ class ReplayRequest(StrictModel):
         if self.until is not None and self.until <= self.since:
             raise ValueError("until must be after since")
         return self
+
+
+class RedeliveryResult(OutModel):
+    queued: int = Field(description="Dead letters redelivered (each as a new delivery, in event order)")
 
 
 class ReplayResult(OutModel):

@@ -1,30 +1,61 @@
-"""Webhook use cases: endpoints and their secrets, the event catalogue, deliveries, redelivery and replay."""
+"""Webhook use cases: endpoints and their secrets, the event catalogue; deliveries, redelivery, skipping dead
+letters and replay live in ``deliveries`` and are re-exported here."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from oms_api.kit import outbox
 from oms_api.kit.auth import Principal
 from oms_api.kit.clock import utcnow
-from oms_api.kit.errors import Conflict, NotFound, Unprocessable, field_error
+from oms_api.kit.errors import NotFound, field_error
 from oms_api.kit.etags import check_if_match
 from oms_api.kit.event_types import EventType, catalogue
 from oms_api.kit.ids import uuid7
 from oms_api.kit.pagination import PageParams, Slice
+from oms_api.kit.resealing import Resealed, reseal
 from oms_api.settings import Settings
 from oms_api.webhooks import domain, netguard, repository, signing
-from oms_api.webhooks.domain import DeliveryStatus
-from oms_api.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from oms_api.webhooks.deliveries import (
+    DeliveryView,
+    get_delivery,
+    list_deliveries,
+    redeliver,
+    redeliver_failed,
+    replay,
+    skip,
+)
+from oms_api.webhooks.domain import Breaker, Circuit
+from oms_api.webhooks.models import WebhookEndpoint
 from oms_api.webhooks.schemas import WebhookEndpointCreate, WebhookEndpointUpdate
 from oms_api.webhooks.snapshots import snapshot
 
-REPLAY_CHUNK = 1000
+__all__ = [
+    "DeliveryView",
+    "EndpointView",
+    "create_endpoint",
+    "delete_endpoint",
+    "describe",
+    "event_types",
+    "get_delivery",
+    "get_endpoint",
+    "get_event_type",
+    "list_deliveries",
+    "list_endpoints",
+    "redeliver",
+    "redeliver_failed",
+    "replay",
+    "reseal_secrets",
+    "rotate_secret",
+    "set_active",
+    "skip",
+    "update_endpoint",
+]
 
 
 # --- the catalogue ----------------------------------------------------------------------------------------------
@@ -64,10 +95,15 @@ async def _check_reachable(url: str, settings: Settings) -> None:
         raise field_error("/body/url", str(exc), "url_unresolvable") from exc
 
 
-def _record(
+async def _counts(session: AsyncSession, endpoint_id: uuid.UUID) -> tuple[int, int]:
+    return (await repository.delivery_counts(session, [endpoint_id])).get(endpoint_id, (0, 0))
+
+
+async def _record(
     session: AsyncSession, type_: str, endpoint: WebhookEndpoint, actor: Principal, reason: str | None = None
 ) -> None:
-    outbox.record(session, type_, "webhook_endpoint", endpoint.id, snapshot(endpoint), actor=actor.actor, reason=reason)
+    data = snapshot(endpoint, await _counts(session, endpoint.id))
+    outbox.record(session, type_, "webhook_endpoint", endpoint.id, data, actor=actor.actor, reason=reason)
 
 
 # --- endpoints --------------------------------------------------------------------------------------------------
@@ -80,8 +116,34 @@ async def get_endpoint(session: AsyncSession, endpoint_id: uuid.UUID, *, for_upd
     return endpoint
 
 
-async def list_endpoints(session: AsyncSession, page: PageParams, *, active: bool | None) -> Slice[WebhookEndpoint]:
-    return await repository.list_endpoints(session, page, active=active)
+@dataclass(frozen=True)
+class EndpointView:
+    """An endpoint with what it has waiting (pending deliveries, unresolved dead letters) and its circuit."""
+
+    endpoint: WebhookEndpoint
+    pending: int
+    failed: int
+    circuit: Circuit
+
+
+async def _views(session: AsyncSession, endpoints: Sequence[WebhookEndpoint]) -> list[EndpointView]:
+    counts = await repository.delivery_counts(session, [e.id for e in endpoints])
+    now = utcnow()
+    return [
+        EndpointView(e, *counts.get(e.id, (0, 0)), Breaker(e.circuit_failures, e.circuit_open_until).state(now))
+        for e in endpoints
+    ]
+
+
+async def describe(session: AsyncSession, endpoint: WebhookEndpoint) -> EndpointView:
+    """The endpoint as the API shows it (so that a disabled endpoint's stuck deliveries are visible)."""
+    await session.refresh(endpoint)
+    return (await _views(session, [endpoint]))[0]
+
+
+async def list_endpoints(session: AsyncSession, page: PageParams, *, active: bool | None) -> Slice[EndpointView]:
+    found = await repository.list_endpoints(session, page, active=active)
+    return Slice(items=await _views(session, found.items), has_more=found.has_more, next_after=found.next_after)
 
 
 async def create_endpoint(
@@ -108,7 +170,7 @@ async def create_endpoint(
     )
     session.add(endpoint)
     await session.flush()
-    _record(session, "webhook_endpoint.created", endpoint, actor)
+    await _record(session, "webhook_endpoint.created", endpoint, actor)
     return endpoint, secret
 
 
@@ -117,6 +179,8 @@ def _enable(endpoint: WebhookEndpoint) -> None:
     endpoint.disabled_reason = None
     endpoint.disabled_at = None
     endpoint.consecutive_failures = 0
+    endpoint.circuit_failures = 0
+    endpoint.circuit_open_until = None
 
 
 def _disable(endpoint: WebhookEndpoint, reason: str) -> None:
@@ -157,7 +221,7 @@ async def update_endpoint(
         endpoint.updated_at = utcnow()
         await session.flush()
         for type_ in events:
-            _record(session, type_, endpoint, actor)
+            await _record(session, type_, endpoint, actor)
     return endpoint
 
 
@@ -176,14 +240,14 @@ async def set_active(
     endpoint.updated_at = utcnow()
     await session.flush()
     type_ = "webhook_endpoint.enabled" if active else "webhook_endpoint.disabled"
-    _record(session, type_, endpoint, actor, reason)
+    await _record(session, type_, endpoint, actor, reason)
     return endpoint
 
 
 async def delete_endpoint(session: AsyncSession, actor: Principal, endpoint_id: uuid.UUID) -> None:
     """Delete an endpoint with its delivery history; nothing more is sent to it."""
     endpoint = await get_endpoint(session, endpoint_id, for_update=True)
-    data = snapshot(endpoint)
+    data = snapshot(endpoint, await _counts(session, endpoint.id))
     await repository.delete_endpoint(session, endpoint.id)
     outbox.record(session, "webhook_endpoint.deleted", "webhook_endpoint", endpoint_id, data, actor=actor.actor)
 
@@ -203,125 +267,11 @@ async def rotate_secret(
     endpoint.version += 1
     endpoint.updated_at = now
     await session.flush()
-    _record(session, "webhook_endpoint.secret_rotated", endpoint, actor)
+    await _record(session, "webhook_endpoint.secret_rotated", endpoint, actor)
     return endpoint, secret
 
 
-# --- deliveries -------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DeliveryView:
-    """A delivery with its attempts (and, for one delivery, the body it sends)."""
-
-    delivery: WebhookDelivery
-    attempts: list[WebhookAttempt]
-    payload: dict[str, Any] | None = None
-
-
-async def list_deliveries(
-    session: AsyncSession,
-    endpoint_id: uuid.UUID,
-    page: PageParams,
-    *,
-    status: DeliveryStatus | None,
-    event_type: str | None,
-    event_id: uuid.UUID | None,
-) -> Slice[DeliveryView]:
-    await get_endpoint(session, endpoint_id)
-    found = await repository.list_deliveries(
-        session, endpoint_id, page, status=status, event_type=event_type, event_id=event_id
-    )
-    attempts = await repository.attempts_of(session, [d.id for d in found.items])
-    items = [DeliveryView(d, attempts.get(d.id, [])) for d in found.items]
-    return Slice(items=items, has_more=found.has_more, next_after=found.next_after)
-
-
-async def get_delivery(session: AsyncSession, endpoint_id: uuid.UUID, delivery_id: uuid.UUID) -> DeliveryView:
-    await get_endpoint(session, endpoint_id)
-    delivery = await repository.get_delivery(session, endpoint_id, delivery_id)
-    if delivery is None:
-        raise NotFound(f"No delivery {delivery_id} for this endpoint", code="delivery_not_found")
-    attempts = await repository.attempts_of(session, [delivery.id])
-    event = await repository.event_by_id(session, delivery.event_id)
-    payload = domain.envelope(str(event.id), event.type, event.occurred_at, event.data) if event else {}
-    return DeliveryView(delivery, attempts.get(delivery.id, []), payload)
-
-
-def _delivery_row(endpoint_id: uuid.UUID, event: Any, origin: str, now: datetime) -> dict[str, Any]:
-    return {
-        "id": uuid7(),
-        "endpoint_id": endpoint_id,
-        "event_id": event.id,
-        "event_seq": event.seq,
-        "event_type": event.type,
-        "aggregate_type": event.aggregate_type,
-        "aggregate_id": event.aggregate_id,
-        "origin": origin,
-        "status": DeliveryStatus.PENDING.value,
-        "attempt_count": 0,
-        "next_attempt_at": now,
-        "created_at": now,
-    }
-
-
-def _require_active(endpoint: WebhookEndpoint) -> None:
-    if not endpoint.active:
-        raise Conflict(
-            "The endpoint is disabled: enable it first (POST …/enable)",
-            code="webhook_endpoint_disabled",
-            disabled_reason=endpoint.disabled_reason,
-        )
-
-
-async def redeliver(session: AsyncSession, endpoint_id: uuid.UUID, delivery_id: uuid.UUID) -> DeliveryView:
-    """Send one event again: a finished delivery gets a new one; a pending one is made due now."""
-    endpoint = await get_endpoint(session, endpoint_id)
-    _require_active(endpoint)
-    delivery = await repository.get_delivery(session, endpoint_id, delivery_id)
-    if delivery is None:
-        raise NotFound(f"No delivery {delivery_id} for this endpoint", code="delivery_not_found")
-    now = utcnow()
-    if delivery.status == DeliveryStatus.PENDING:
-        await repository.make_due(session, delivery.id, now)
-        await session.refresh(delivery)
-        return DeliveryView(delivery, (await repository.attempts_of(session, [delivery.id])).get(delivery.id, []))
-    event = await repository.event_by_id(session, delivery.event_id)
-    if event is None:  # events are never deleted; only a hand-edited database gets here
-        raise Conflict("The event of this delivery no longer exists", code="event_missing")
-    row = _delivery_row(endpoint.id, event, "redelivery", now)
-    await repository.insert_deliveries(session, [row])
-    created = await repository.get_delivery(session, endpoint.id, row["id"])
-    assert created is not None
-    return DeliveryView(created, [])
-
-
-async def replay(
-    session: AsyncSession, endpoint_id: uuid.UUID, since: datetime, until: datetime | None, settings: Settings
-) -> tuple[int, datetime]:
-    """Queue every event of ``[since, until)`` the endpoint subscribes to, again, in the order they happened."""
-    endpoint = await get_endpoint(session, endpoint_id)
-    _require_active(endpoint)
-    now = utcnow()
-    end = min(until or now, now)
-    if end <= since:
-        raise field_error("/body/since", "must be before until (and not in the future)", "empty_range")
-    total = await repository.count_replayable(session, since, end)
-    if total > settings.webhooks_replay_max_events:
-        raise Unprocessable(
-            f"The range holds {total} events, more than {settings.webhooks_replay_max_events}: replay shorter ranges",
-            code="replay_too_large",
-            events_in_range=total,
-        )
-    queued, after = 0, 0
-    while True:
-        events = await repository.replayable_events(session, since, end, after, REPLAY_CHUNK)
-        if not events:
-            break
-        after = events[-1].seq
-        rows = [
-            _delivery_row(endpoint.id, e, "replay", now) for e in events if domain.matches(endpoint.event_types, e.type)
-        ]
-        await repository.insert_deliveries(session, rows)
-        queued += len(rows)
-    return queued, end
+async def reseal_secrets(sessions: async_sessionmaker[AsyncSession], batch_size: int) -> Resealed:
+    """Re-encrypt the endpoints' signing secrets under the current key (``oms-api secrets rotate``); the
+    secrets themselves do not change, so receivers notice nothing."""
+    return await reseal(sessions, WebhookEndpoint, batch_size=batch_size)

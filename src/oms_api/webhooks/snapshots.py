@@ -7,8 +7,8 @@ from typing import Any
 from oms_api.webhooks.models import WebhookEndpoint
 
 
-def snapshot(endpoint: WebhookEndpoint) -> dict[str, Any]:
-    """The event payload of an endpoint."""
+def snapshot(endpoint: WebhookEndpoint, counts: tuple[int, int]) -> dict[str, Any]:
+    """The event payload of an endpoint; ``counts``: its pending deliveries and unresolved dead letters."""
     return {
         "id": str(endpoint.id),
         "description": endpoint.description,
@@ -16,5 +16,7 @@ def snapshot(endpoint: WebhookEndpoint) -> dict[str, Any]:
         "active": endpoint.active,
         "disabled_reason": endpoint.disabled_reason,
         "consecutive_failures": endpoint.consecutive_failures,
+        "pending_deliveries": counts[0],
+        "failed_deliveries": counts[1],
         "version": endpoint.version,
     }

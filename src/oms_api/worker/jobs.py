@@ -24,9 +24,10 @@ import structlog
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oms_api.kit import idempotency
+from oms_api.kit import idempotency, ratelimit
 from oms_api.kit.clock import utcnow
 from oms_api.kit.metrics import JOB_RUNS, JOB_SECONDS
+from oms_api.kit.redaction import describe
 from oms_api.kit.sql import upsert_insert
 from oms_api.settings import Settings
 from oms_api.webhooks.tasks import purge_deliveries
@@ -76,6 +77,12 @@ def default_jobs(settings: Settings) -> list[Job]:
             settings.job_webhooks_purge_seconds,
             purge_webhooks,
             "Delete finished webhook deliveries past their retention",
+        ),
+        Job(
+            "rate_limits_purge",
+            settings.job_rate_limits_purge_seconds,
+            ratelimit.purge,
+            "Delete idle rate-limit buckets (PostgreSQL)",
         ),
     ]
     expire_carts = _optional("oms_api.carts.tasks", "expire_carts")
@@ -186,7 +193,8 @@ async def run_one(sessions: Sessions, job: Job, worker: str) -> None:
         JOB_RUNS.labels(job.name, "error").inc()
         JOB_SECONDS.labels(job.name).observe(time.perf_counter() - started)
         error = f"{type(exc).__name__}: {exc}"[:500]
-        log.error("job_failed", job=job.name, error=error)
+        # The message may quote row values: its type and a value-free traceback (kit.redaction) instead.
+        log.error("job_failed", job=job.name, error=describe(exc), exc_info=exc)
 
         async def failed(session: AsyncSession) -> None:
             await _finish(session, job, worker, started, {"last_error": error})

@@ -4,15 +4,18 @@ Four loops share the process:
 
 - fan-out: holds the ``outbox_fanout`` lock for one short transaction at a time and turns committed events
   into deliveries (one fan-out runs at a time across all workers, so deliveries are made in event order);
-- delivery: claims as many due deliveries as it has free slots (``webhooks_concurrency``), sends each in
-  its own task, and hands the results to a writer task that records them in batches (group commit);
+- delivery: claims as many due deliveries as it has free slots (``webhooks_concurrency``), never more for one
+  endpoint than its budget (``webhooks_endpoint_concurrency``, and none while its circuit is open), sends each
+  in its own task, and hands the results to a writer task that records them in batches (group commit); a
+  heartbeat renews the leases of the deliveries it holds every third of ``webhooks_claim_lease_seconds``;
 - jobs: runs due scheduled jobs (``worker.jobs``), each claimed by one worker;
 - metrics: refreshes the backlog gauges.
 
 Any number of workers may run on PostgreSQL; on SQLite one is enough (more are safe, not faster).
 SIGTERM (or SIGINT) stops claiming, lets in-flight deliveries finish within
 ``worker_shutdown_grace_seconds``, releases the claims of those that did not, and records every result;
-a second signal skips the wait. A SIGKILLed worker loses nothing: its leases expire and others take over.
+a second signal skips the wait. A SIGKILLed worker loses nothing: its leases expire (no heartbeat renews
+them) and others take over; the attempts it had started stay recorded, as ``abandoned``.
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ import random
 import signal
 import socket
 import uuid
-from collections.abc import Awaitable, Callable
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from functools import partial
 from typing import TypeVar
@@ -33,11 +37,13 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from oms_api.bootstrap import bootstrap
+from oms_api.kit import secrets
 from oms_api.kit.clock import utcnow
 from oms_api.kit.db import create_engine, session_factory
 from oms_api.kit.metrics import WORKER_BACKLOG, WORKER_OLDEST_PENDING
+from oms_api.kit.redaction import describe
 from oms_api.settings import Settings
-from oms_api.webhooks import delivery, fanout, netguard, repository
+from oms_api.webhooks import delivery, fanout, netguard, recording, repository
 from oms_api.worker import jobs as scheduled
 from oms_api.worker.tx import Sessions, transaction, try_lock
 
@@ -66,6 +72,7 @@ class Worker:
         jobs: list[scheduled.Job] | None = None,
     ) -> None:
         bootstrap()  # the jobs publish to the event bus and read the event type catalogue
+        secrets.install(settings)  # deliveries are signed with sealed secrets; no key on PostgreSQL: refused
         self.settings = settings
         self._engine: AsyncEngine | None = None
         if sessions is None:
@@ -84,6 +91,8 @@ class Worker:
         self._force = asyncio.Event()
         self._wake = asyncio.Event()
         self._inflight: dict[uuid.UUID, asyncio.Task[None]] = {}
+        self._holding: set[uuid.UUID] = set()  # claimed and not yet recorded: the heartbeat renews their leases
+        self._sending: Counter[uuid.UUID] = Counter()  # requests in flight per endpoint: its budget's use
         self._results: asyncio.Queue[delivery.Result | None] = asyncio.Queue()
         self._rng = random.Random()
         self._errors = 0
@@ -155,7 +164,7 @@ class Worker:
             raise
         except Exception as exc:
             self._errors += 1
-            log.error("worker_step_failed", step=step, worker=self.name, error=f"{type(exc).__name__}: {exc}"[:500])
+            log.error("worker_step_failed", step=step, worker=self.name, error=describe(exc), exc_info=exc)
             await self._pause(self._backoff())
             return default
         self._errors = 0
@@ -188,13 +197,13 @@ class Worker:
 
     async def claim_step(self, limit: int) -> list[delivery.Work]:
         async def work(session: AsyncSession) -> list[delivery.Work]:
-            return await delivery.claim(session, self.settings, limit, self.token)
+            return await delivery.claim(session, self.settings, limit, self.token, self.name, self._sending)
 
         return await transaction(self.sessions, work)
 
     async def record(self, results: list[delivery.Result]) -> None:
         async def work(session: AsyncSession) -> None:
-            await delivery.record(session, results, self.settings, self.name, self._rng)
+            await recording.record(session, results, self.settings, self.name, self._rng)
 
         await transaction(self.sessions, work)
 
@@ -203,9 +212,44 @@ class Worker:
         claimed = await self.claim_step(limit or self.settings.webhooks_concurrency)
         if not claimed:
             return 0
-        results = await asyncio.gather(*(delivery.send(self.client, work, self.settings) for work in claimed))
-        await self.record(list(results))
+        ids = {work.delivery_id for work in claimed}
+        self._holding |= ids
+        try:
+            async with self._heartbeats():
+                results = await asyncio.gather(*(delivery.send(self.client, work, self.settings) for work in claimed))
+                await self.record(list(results))
+        finally:
+            self._holding -= ids
         return len(claimed)
+
+    async def heartbeat_step(self) -> None:
+        """Renew the leases of the deliveries this worker holds, so a long request keeps its claim."""
+        ids = list(self._holding)
+        if not ids:
+            return
+
+        async def work(session: AsyncSession) -> set[uuid.UUID]:
+            return await delivery.renew(session, self.settings, self.token, ids)
+
+        held = await transaction(self.sessions, work)
+        lost = (set(ids) - held) & self._holding
+        if lost:  # the lease ran out before a renewal (a stalled process): another worker may send them too
+            log.warning("worker_leases_lost", worker=self.name, deliveries=len(lost))
+
+    @contextlib.asynccontextmanager
+    async def _heartbeats(self) -> AsyncIterator[None]:
+        async def beat() -> None:
+            while True:
+                await asyncio.sleep(delivery.heartbeat_seconds(self.settings))
+                await self._guard("heartbeat", self.heartbeat_step, default=None)
+
+        task = asyncio.create_task(beat(), name="lease-heartbeat")
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     async def drain(self, *, rounds: int = 1000) -> None:
         """Fan out and deliver until nothing is due (tests: retries waiting for later are left)."""
@@ -221,26 +265,34 @@ class Worker:
                 result = await delivery.send(self.client, work, self.settings)
             finally:
                 self._inflight.pop(work.delivery_id, None)
+                self._sending[work.endpoint_id] -= 1
+                if self._sending[work.endpoint_id] <= 0:
+                    del self._sending[work.endpoint_id]
+                self._wake.set()  # a slot, and the endpoint's budget, are free again
             await self._results.put(result)
 
+        self._holding.add(work.delivery_id)
+        self._sending[work.endpoint_id] += 1
         self._inflight[work.delivery_id] = asyncio.create_task(deliver(), name=f"delivery-{work.delivery_id}")
 
     async def _delivery_loop(self) -> None:
-        writer = asyncio.create_task(self._writer(), name="delivery-writer")
-        try:
-            while not self.stopping:
-                self._wake.clear()
-                free = self.settings.webhooks_concurrency - len(self._inflight)
-                if free > 0:
-                    none: list[delivery.Work] = []
-                    claimed = await self._guard("claim", partial(self.claim_step, free), default=none)
-                    for work in claimed:
-                        self._start(work)
-                await self._nap(self.settings.worker_poll_interval_seconds)
-        finally:
-            await self._finish_inflight()
-            await self._results.put(None)
-            await writer
+        """Claim into free slots until stopped; the heartbeat runs until the last result is recorded."""
+        async with self._heartbeats():
+            writer = asyncio.create_task(self._writer(), name="delivery-writer")
+            try:
+                while not self.stopping:
+                    self._wake.clear()
+                    free = self.settings.webhooks_concurrency - len(self._inflight)
+                    if free > 0:
+                        none: list[delivery.Work] = []
+                        claimed = await self._guard("claim", partial(self.claim_step, free), default=none)
+                        for work in claimed:
+                            self._start(work)
+                    await self._nap(self.settings.worker_poll_interval_seconds)
+            finally:
+                await self._finish_inflight()
+                await self._results.put(None)
+                await writer
 
     async def _finish_inflight(self) -> None:
         """Shutdown: let in-flight deliveries end within the grace period; give the others' claims back."""
@@ -265,6 +317,7 @@ class Worker:
                 await delivery.release(session, self.token, ids)
 
             await self._guard("release", lambda: transaction(self.sessions, work), default=None)
+            self._holding -= set(ids)
             log.info("worker_released_claims", worker=self.name, deliveries=len(ids))
 
     async def _writer(self) -> None:
@@ -285,6 +338,7 @@ class Worker:
                     batch.append(item)
             if batch:
                 await self._record_with_retry(batch)
+                self._holding -= {result.work.delivery_id for result in batch}
                 self._wake.set()
 
     async def _record_with_retry(self, batch: list[delivery.Result]) -> None:
@@ -295,7 +349,7 @@ class Worker:
                 return
             except Exception as exc:
                 log.error(
-                    "worker_record_failed", worker=self.name, attempt=attempt + 1, error=f"{type(exc).__name__}: {exc}"
+                    "worker_record_failed", worker=self.name, attempt=attempt + 1, error=describe(exc), exc_info=exc
                 )
                 await asyncio.sleep(min(0.5 * 2**attempt, 5.0))
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from oms_api.kit.db import Base, IdMixin, TimestampMixin, VersionMixin
@@ -58,11 +58,18 @@ class PickList(IdMixin, VersionMixin, TimestampMixin, Base):
     """One picker's round. Lists generated together (a zone run, a wave) share ``group_id``."""
 
     __tablename__ = "pick_lists"
+    # ``GET /v1/pick-lists``'s filters, each ending in ``id`` (the list's order).
+    __table_args__ = (
+        Index("ix_pick_lists_warehouse_id_id", "warehouse_id", "id"),
+        Index("ix_pick_lists_status_id", "status", "id"),
+        Index("ix_pick_lists_method_id", "method", "id"),
+        Index("ix_pick_lists_group_id_id", "group_id", "id"),
+    )
 
-    warehouse_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("warehouses.id"), index=True)
+    warehouse_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("warehouses.id"))
     method: Mapped[str] = mapped_column(String(16))  # single | batch | zone | wave
-    status: Mapped[str] = mapped_column(String(16), index=True)  # open | in_progress | completed
-    group_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    status: Mapped[str] = mapped_column(String(16))  # open | in_progress | completed
+    group_id: Mapped[uuid.UUID]
     zone_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("warehouse_zones.id"))
     consolidation_point: Mapped[str | None] = mapped_column(String(64))
     window_start: Mapped[datetime | None]

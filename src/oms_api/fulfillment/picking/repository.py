@@ -21,6 +21,7 @@ from oms_api.catalog.models import Sku
 from oms_api.fulfillment.models import Shipment, ShipmentLine
 from oms_api.fulfillment.picking.models import BinLocation, PickList, PickListLine, SkuBin, Zone
 from oms_api.kit.ids import parse_uuid
+from oms_api.kit.keyset import filtered_page
 from oms_api.kit.pagination import PageParams, Slice, make_slice
 from oms_api.kit.sql import id_or_code
 from oms_api.orders.models import Order
@@ -325,15 +326,18 @@ async def list_pick_lists(
     method: str | None,
     group_id: uuid.UUID | None,
 ) -> Slice[PickList]:
-    stmt = select(PickList).order_by(PickList.id).limit(page.limit + 1)
-    if page.after is not None:
-        stmt = stmt.where(PickList.id > page.after)
-    if warehouse_id is not None:
-        stmt = stmt.where(PickList.warehouse_id == warehouse_id)
-    if status is not None:
-        stmt = stmt.where(PickList.status == status)
-    if method is not None:
-        stmt = stmt.where(PickList.method == method)
-    if group_id is not None:
-        stmt = stmt.where(PickList.group_id == group_id)
+    """A page of pick lists, oldest first: a range of the index of the most selective filter given
+    (``kit.keyset``)."""
+    stmt = filtered_page(
+        select(PickList),
+        PickList.id,
+        page.after,
+        [
+            (PickList.group_id, group_id),
+            (PickList.warehouse_id, warehouse_id),
+            (PickList.status, status),
+            (PickList.method, method),
+        ],
+        [(PickList.group_id,), (PickList.warehouse_id,), (PickList.status,), (PickList.method,)],
+    ).limit(page.limit + 1)
     return make_slice(list((await session.execute(stmt)).scalars()), page.limit)

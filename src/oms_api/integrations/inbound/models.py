@@ -17,10 +17,14 @@ class InboundEvent(IdMixin, Base):
     __table_args__ = (
         UniqueConstraint("source", "channel_id", "external_id"),
         Index("ix_inbound_events_due", "outcome", "next_attempt_at"),
+        # ``GET /v1/inbound-events``'s filters, each ending in ``id`` (the list's order).
+        Index("ix_inbound_events_source_id", "source", "id"),
+        Index("ix_inbound_events_outcome_id", "outcome", "id"),
+        Index("ix_inbound_events_channel_id_id", "channel_id", "id"),
     )
 
     source: Mapped[str] = mapped_column(String(32), doc="shopify or woocommerce")
-    channel_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("channels.id"), index=True)
+    channel_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("channels.id"))
     external_id: Mapped[str] = mapped_column(String(255), doc="The platform's delivery id (dedupes retries)")
     topic: Mapped[str] = mapped_column(String(100))
     headers: Mapped[dict[str, Any]] = mapped_column(JSON, doc="The platform's headers (never credentials)")

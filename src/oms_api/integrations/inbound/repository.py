@@ -12,6 +12,7 @@ from sqlalchemy.orm import defer
 
 from oms_api.integrations.inbound.domain import Outcome
 from oms_api.integrations.inbound.models import InboundEvent
+from oms_api.kit.keyset import filtered_page
 from oms_api.kit.pagination import PageParams, Slice, make_slice
 from oms_api.kit.sql import upsert_insert
 
@@ -69,18 +70,13 @@ async def list_events(
     outcome: str | None = None,
     channel_id: uuid.UUID | None = None,
 ) -> Slice[InboundEvent]:
-    stmt = (
-        select(InboundEvent)
-        .options(defer(InboundEvent.body), defer(InboundEvent.headers))  # lists show neither
-        .order_by(InboundEvent.id)
-        .limit(page.limit + 1)
-    )
-    if page.after is not None:
-        stmt = stmt.where(InboundEvent.id > page.after)
-    if source is not None:
-        stmt = stmt.where(InboundEvent.source == source)
-    if outcome is not None:
-        stmt = stmt.where(InboundEvent.outcome == outcome)
-    if channel_id is not None:
-        stmt = stmt.where(InboundEvent.channel_id == channel_id)
+    """A page of deliveries, oldest first: a range of the index of the most selective filter given
+    (``kit.keyset``); a channel comes from one source, so the channel leads."""
+    stmt = filtered_page(
+        select(InboundEvent).options(defer(InboundEvent.body), defer(InboundEvent.headers)),  # lists show neither
+        InboundEvent.id,
+        page.after,
+        [(InboundEvent.channel_id, channel_id), (InboundEvent.outcome, outcome), (InboundEvent.source, source)],
+        [(InboundEvent.channel_id,), (InboundEvent.outcome,), (InboundEvent.source,)],
+    ).limit(page.limit + 1)
     return make_slice(list((await session.execute(stmt)).scalars()), page.limit)
