@@ -11,14 +11,10 @@ separate processes on the same database, with retry waits and leases of seconds 
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -29,62 +25,21 @@ from oms_api.kit.auth import Scope
 from oms_api.settings import Settings
 from tests.conftest import KeyMaker
 from tests.support.factories import make_channel, make_sku, make_warehouse, receive
-from tests.support.keys import SECRET_KEY_ENV
 from tests.support.servers import order_body
 from tests.support.webhook_receiver import Receiver
+from tests.support.workers import WorkerProcess, Workers
 
 pytestmark = pytest.mark.slow
 
 ORDER_FLOW = ["order.created", "order.confirmed", "order.on_hold", "order.hold_released", "order.cancelled"]
-WORKER_ENV = {
-    "OMS_WEBHOOKS_ALLOW_PRIVATE_NETWORKS": "true",
-    "OMS_WEBHOOKS_RETRY_SCHEDULE": ",".join(["0.2s", "0.5s"] + ["1s"] * 40),
-    "OMS_WEBHOOKS_RETRY_JITTER": "0.1",
-    "OMS_WEBHOOKS_TIMEOUT_SECONDS": "3",
-    "OMS_WEBHOOKS_CLAIM_LEASE_SECONDS": "4",
-    "OMS_WORKER_POLL_INTERVAL_SECONDS": "0.1",
-    "OMS_WORKER_SHUTDOWN_GRACE_SECONDS": "5",
-    "OMS_LOG_LEVEL": "warning",
-    "OMS_DB_POOL_SIZE": "3",
-}
-
-
-@dataclass
-class WorkerProcess:
-    process: subprocess.Popen[bytes]
-    log_path: Path
-
-    def log(self) -> str:
-        return self.log_path.read_text(encoding="utf-8", errors="replace")
 
 
 @pytest.fixture
 def spawn(database_url: str, tmp_path: Path) -> Iterator[Callable[[], WorkerProcess]]:
     """Start ``oms-api worker`` processes on the test's database; all are stopped at the end."""
-    started: list[WorkerProcess] = []
-
-    def start() -> WorkerProcess:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("OMS_")}
-        env.update(WORKER_ENV, OMS_DATABASE_URL=database_url, PYTHONUNBUFFERED="1", **SECRET_KEY_ENV)
-        log_path = tmp_path / f"worker-{len(started)}.log"
-        with log_path.open("wb") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "oms_api.cli", "worker"], env=env, stdout=log, stderr=subprocess.STDOUT
-            )
-        worker = WorkerProcess(process, log_path)
-        started.append(worker)
-        return worker
-
-    yield start
-    for worker in started:
-        if worker.process.poll() is None:
-            worker.process.send_signal(signal.SIGTERM)
-    for worker in started:
-        try:
-            worker.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            worker.process.kill()
-            worker.process.wait(timeout=5)
+    workers = Workers(database_url, tmp_path)
+    yield workers.start
+    workers.stop()
 
 
 @pytest.fixture

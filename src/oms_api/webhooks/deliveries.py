@@ -25,6 +25,7 @@ from oms_api.kit.pagination import PageParams, Slice
 from oms_api.settings import Settings
 from oms_api.webhooks import domain, repository
 from oms_api.webhooks.domain import DeliveryStatus, Resolution
+from oms_api.webhooks.fanout import delivery_row
 from oms_api.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 REPLAY_CHUNK = 1000
@@ -85,24 +86,6 @@ async def get_delivery(session: AsyncSession, endpoint_id: uuid.UUID, delivery_i
     return DeliveryView(delivery, attempts.get(delivery.id, []), payload)
 
 
-def _delivery_row(endpoint_id: uuid.UUID, event: Any, origin: str, now: datetime) -> dict[str, Any]:
-    """A new pending delivery of ``event`` (an events row)."""
-    return {
-        "id": uuid7(),
-        "endpoint_id": endpoint_id,
-        "event_id": event.id,
-        "event_seq": event.seq,
-        "event_type": event.type,
-        "aggregate_type": event.aggregate_type,
-        "aggregate_id": event.aggregate_id,
-        "origin": origin,
-        "status": DeliveryStatus.PENDING.value,
-        "attempt_count": 0,
-        "next_attempt_at": now,
-        "created_at": now,
-    }
-
-
 def _redelivery_row(delivery: WebhookDelivery, now: datetime) -> dict[str, Any]:
     """A new pending delivery of the same event as ``delivery``, in its place (the same ``event_seq``)."""
     return {
@@ -146,7 +129,7 @@ async def redeliver(session: AsyncSession, endpoint_id: uuid.UUID, delivery_id: 
     event = await repository.event_by_id(session, delivery.event_id)
     if event is None:  # events are never deleted; only a hand-edited database gets here
         raise Conflict("The event of this delivery no longer exists", code="event_missing")
-    row = _delivery_row(endpoint.id, event, "redelivery", now)
+    row = delivery_row(endpoint.id, event, "redelivery", now)
     await repository.insert_deliveries(session, [row])
     await repository.resolve(session, [delivery.id], Resolution.REDELIVERED, now)
     created = await repository.get_delivery(session, endpoint.id, row["id"])
@@ -214,7 +197,7 @@ async def replay(
         # A window of REPLAY_CHUNK seqs per statement: each reads a bounded piece of the primary key.
         events = await repository.replayable_events(session, since, end, after, min(after + REPLAY_CHUNK, last_seq))
         rows = [
-            _delivery_row(endpoint.id, e, "replay", now) for e in events if domain.matches(endpoint.event_types, e.type)
+            delivery_row(endpoint.id, e, "replay", now) for e in events if domain.matches(endpoint.event_types, e.type)
         ]
         await repository.insert_deliveries(session, rows)
         queued += len(rows)

@@ -9,6 +9,10 @@ committed after a later-numbered one is still picked up.
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oms_api.kit import outbox
@@ -27,20 +31,7 @@ async def fan_out(session: AsyncSession, limit: int) -> int:
     subscriptions = await repository.active_subscriptions(session)
     now = utcnow()
     rows = [
-        {
-            "id": uuid7(),
-            "endpoint_id": endpoint_id,
-            "event_id": event.id,
-            "event_seq": event.seq,
-            "event_type": event.type,
-            "aggregate_type": event.aggregate_type,
-            "aggregate_id": event.aggregate_id,
-            "origin": "fanout",
-            "status": DeliveryStatus.PENDING.value,
-            "attempt_count": 0,
-            "next_attempt_at": now,
-            "created_at": now,
-        }
+        delivery_row(endpoint_id, event, "fanout", now)
         for event in events
         for endpoint_id, patterns in subscriptions
         if domain.matches(patterns, event.type)
@@ -49,3 +40,21 @@ async def fan_out(session: AsyncSession, limit: int) -> int:
     await outbox.mark_published(session, [event.seq for event in events], now)
     EVENTS_FANNED_OUT.inc(len(events))
     return len(events)
+
+
+def delivery_row(endpoint_id: uuid.UUID, event: Any, origin: str, now: datetime) -> dict[str, Any]:
+    """A new pending delivery of ``event`` (an events row): from the fan-out, a redelivery or a replay."""
+    return {
+        "id": uuid7(),
+        "endpoint_id": endpoint_id,
+        "event_id": event.id,
+        "event_seq": event.seq,
+        "event_type": event.type,
+        "aggregate_type": event.aggregate_type,
+        "aggregate_id": event.aggregate_id,
+        "origin": origin,
+        "status": DeliveryStatus.PENDING.value,
+        "attempt_count": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
