@@ -34,8 +34,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
+from webhooks_bench import drop_database, fresh_database  # same folder: scripts/bench
 
 from oms_api.kit import outbox, secrets
 from oms_api.kit.db import create_engine, session_factory
@@ -102,24 +102,6 @@ async def stats(client: httpx.AsyncClient) -> dict[str, Any]:
     response = await client.get("/stats")
     result: dict[str, Any] = response.json()
     return result
-
-
-async def fresh_database(kind: str, workdir: Path) -> tuple[str, str | None]:
-    if kind == "sqlite":
-        return f"sqlite+aiosqlite:///{workdir / 'bench.db'}", None
-    name = f"oms_hol_bench_{uuid.uuid4().hex[:8]}"
-    conn = await asyncpg.connect(PG_ADMIN)
-    await conn.execute(f'CREATE DATABASE "{name}"')
-    await conn.close()
-    base = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
-    return f"{base}/{name}", name
-
-
-async def drop_database(name: str | None) -> None:
-    if name:
-        conn = await asyncpg.connect(PG_ADMIN)
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.close()
 
 
 def start_worker(database_url: str, key: str, args: argparse.Namespace, logdir: Path) -> subprocess.Popen[bytes]:
