@@ -35,17 +35,6 @@ LOAD_SECONDS = 32
 KILL_AT = 12
 
 
-def by_order(receiver: Receiver) -> dict[str, list[str]]:
-    """Event types per order in arrival order, each webhook id counted once (delivery is at least once)."""
-    seen: set[str] = set()
-    flows: dict[str, list[str]] = defaultdict(list)
-    for delivery in receiver.accepted():
-        if delivery.id not in seen:
-            seen.add(delivery.id)
-            flows[delivery.data["id"]].append(delivery.type)
-    return flows
-
-
 async def test_a_sigkilled_api_process_and_worker_lose_nothing_and_oversell_nothing(
     database: str, tmp_path: Path
 ) -> None:
@@ -116,10 +105,10 @@ async def test_a_sigkilled_api_process_and_worker_lose_nothing_and_oversell_noth
         # Every acknowledged order's confirmation arrives, after its creation.
         expected = {order["id"] for order in load.acknowledged.values()}
         deadline = time.monotonic() + 120
-        while not expected <= {o for o, types in by_order(receiver).items() if "order.confirmed" in types}:
+        while not expected <= {o for o, types in receiver.types_by_resource().items() if "order.confirmed" in types}:
             assert time.monotonic() < deadline, "order.confirmed missing for some acknowledged orders"
             await asyncio.sleep(0.5)
-        flows = by_order(receiver)
+        flows = receiver.types_by_resource()
         assert all(flows[o].index("order.created") < flows[o].index("order.confirmed") for o in expected)
         assert not workers.tracebacks(), workers.tracebacks()[0]
         survivors_logs = [servers.log_of(api) for api in servers.processes[1:]]

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -47,17 +46,6 @@ async def eventually(check: Callable[[], Awaitable[bool]], within: float, what: 
                 f"timed out waiting for {what}\n" + "\n".join(w.log()[-2000:] for w in workers.started)
             )
         await asyncio.sleep(0.2)
-
-
-def flows(receiver: Receiver) -> dict[str, list[str]]:
-    """Event types per order in arrival order, each webhook id counted once."""
-    seen: set[str] = set()
-    by_order: dict[str, list[str]] = defaultdict(list)
-    for delivery in receiver.accepted():
-        if delivery.id not in seen:
-            seen.add(delivery.id)
-            by_order[delivery.data["id"]].append(delivery.type)
-    return by_order
 
 
 async def test_after_an_outage_longer_than_the_retries_the_procedure_delivers_everything_in_order(
@@ -106,12 +94,12 @@ async def test_after_an_outage_longer_than_the_retries_the_procedure_delivers_ev
             assert queued.status_code == 202, queued.text
 
             async def everything_arrived() -> bool:
-                arrived = flows(receiver)
+                arrived = receiver.types_by_resource()
                 return all(len(arrived.get(o, [])) >= len(ORDER_FLOW) for o in orders)
 
             await eventually(everything_arrived, 90, "every event after the procedure", workers)
             await asyncio.sleep(1)  # nothing more arrives
-            arrived = flows(receiver)
+            arrived = receiver.types_by_resource()
             assert {o: arrived[o] for o in orders} == dict.fromkeys(orders, ORDER_FLOW)
             final = (await api.get(endpoint)).json()
             assert (final["pending_deliveries"], final["failed_deliveries"]) == (0, 0)

@@ -128,6 +128,17 @@ class Receiver:
     def accepted_ids(self) -> list[str]:
         return [d.id for d in self.accepted()]
 
+    def types_by_resource(self) -> dict[str, list[str]]:
+        """Event types per resource (``data.id``) in arrival order, each webhook id counted once (delivery is at
+        least once, so a crash can send one twice)."""
+        seen: set[str] = set()
+        flows: dict[str, list[str]] = {}
+        for delivery in self.accepted():
+            if delivery.id not in seen:
+                seen.add(delivery.id)
+                flows.setdefault(delivery.data["id"], []).append(delivery.type)
+        return flows
+
 
 @dataclass
 class HungReceiver:
