@@ -72,7 +72,7 @@ def test_value_bearing_fragments_and_credentials_are_replaced(raw: str, kept: st
         "/v1/orders/{order_id}/allocation",
     ],
 )
-def test_schema_names_metric_names_and_route_templates_are_left_alone(schema_text: str) -> None:
+def test_schema_names_metric_names_androute_templates_are_left_alone(schema_text: str) -> None:
     assert scrub(schema_text) == schema_text
 
 

@@ -42,7 +42,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
-            route = _route_template(scope)
+            route = route_template(scope)
             HTTP_REQUESTS.labels(scope["method"], route, str(status)).inc()
             HTTP_LATENCY.labels(scope["method"], route).observe(elapsed)
             principal: Any = scope.get("state", {}).get("principal")
@@ -57,7 +57,7 @@ class RequestContextMiddleware:
             structlog.contextvars.clear_contextvars()
 
 
-def _route_template(scope: Scope) -> str:
+def route_template(scope: Scope) -> str:
     """The matched route's template (``/v1/orders/{order_id}``): bounded label cardinality."""
     route = scope.get("route")
     return getattr(route, "path", None) or "unmatched"

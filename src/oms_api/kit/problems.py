@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from oms_api.kit.db_errors import CONNECTIVITY_ERRORS, is_unavailable, unavailable
 from oms_api.kit.errors import PROBLEM_MEDIA_TYPE, OmsError
 from oms_api.kit.idempotency import IdempotentReplay
+from oms_api.kit.middleware import route_template
 
 log = structlog.get_logger("oms_api.errors")
 
@@ -104,7 +105,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def _database(request: Request, exc: Exception) -> JSONResponse:
         if is_unavailable(exc):
-            log.warning("database_unavailable", path=request.url.path, error=type(exc).__name__)
+            log.warning("database_unavailable", route=route_template(request.scope), error=type(exc).__name__)
             return problem_response(request, unavailable())
         return await _unexpected(request, exc)
 
@@ -114,8 +115,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         # The route template, not the path; the exception as its type and a value-free traceback (kit.redaction).
-        route = getattr(request.scope.get("route"), "path", None) or "unmatched"
-        log.error("unhandled_error", method=request.method, route=route, exc_info=exc)
+        log.error("unhandled_error", method=request.method, route=route_template(request.scope), exc_info=exc)
         return problem_response(
             request,
             OmsError(
