@@ -10,17 +10,24 @@ from __future__ import annotations
 from oms_api.carriers import events as carriers_events
 from oms_api.carts import events as carts_events
 from oms_api.catalog import events as catalog_events
+from oms_api.catalog import handlers as catalog_handlers
 from oms_api.channels import events as channels_events
 from oms_api.customers import events as customers_events
 from oms_api.fulfillment import events as fulfillment_events
 from oms_api.fulfillment import handlers as fulfillment_handlers
+from oms_api.fulfillment.events import ShipmentShipped
 from oms_api.fulfillment.packing import events as packing_events
 from oms_api.fulfillment.picking import events as picking_events
+from oms_api.fx import events as fx_events
 from oms_api.kit import bus, event_types
 from oms_api.kit.bus import Handler
 from oms_api.orders import events as orders_events
-from oms_api.orders.events import OrderCancelled
+from oms_api.orders.events import OrderCancelled, OrderPlaced
+from oms_api.payments import events as payments_events
+from oms_api.payments import handlers as payments_handlers
 from oms_api.stock import events as stock_events
+from oms_api.taxes import events as taxes_events
+from oms_api.taxes.events import TaxCategoryDeleting
 from oms_api.webhooks import events as webhooks_events
 
 EVENT_MODULES = (
@@ -30,16 +37,22 @@ EVENT_MODULES = (
     channels_events,
     customers_events,
     fulfillment_events,
+    fx_events,
     orders_events,
     packing_events,
+    payments_events,
     picking_events,
     stock_events,
+    taxes_events,
     webhooks_events,
 )
 """Every module that declares public event types (one per context that owns a prefix)."""
 
 SUBSCRIPTIONS: dict[type, list[Handler]] = {
-    OrderCancelled: [fulfillment_handlers.on_order_cancelled],
+    OrderCancelled: [fulfillment_handlers.on_order_cancelled, payments_handlers.on_order_cancelled],
+    OrderPlaced: [payments_handlers.on_order_placed],
+    ShipmentShipped: [payments_handlers.on_shipment_shipped],
+    TaxCategoryDeleting: [catalog_handlers.on_tax_category_deleting],
 }
 """Domain event class -> the handlers of other contexts that react to it, in the order they run."""
 

@@ -14,6 +14,7 @@ import random
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import partial
 from typing import Any
 from urllib.parse import quote
@@ -89,6 +90,27 @@ CHANNELS: list[Json] = [
     {"code": "store-berlin", "name": "Berlin flagship store", "type": "pos", "default_currency": "EUR"},
     {"code": "phone", "name": "Customer service (phone orders)", "type": "phone", "default_currency": "EUR"},
 ]
+
+
+def _vat(country: str, category: str, percent: str) -> Json:
+    return {
+        "country": country,
+        "category": category,
+        "rate": str(Decimal(percent).scaleb(-2)),
+        "name": f"{country} VAT {percent}%",
+        "valid_from": "2024-01-01",
+    }
+
+
+TAX_RATES: list[Json] = [
+    _vat("DE", "standard", "19"),
+    _vat("DE", "reduced", "7"),
+    _vat("AT", "standard", "20"),
+    _vat("AT", "reduced", "10"),
+    _vat("GB", "standard", "20"),  # UK VAT (not EU): the demo has a British customer and an amazon-uk channel
+    _vat("GB", "reduced", "5"),
+]
+"""VAT where the demo's warehouses and customers are (standard and reduced, as they stand since 2024)."""
 
 
 def _products() -> list[tuple[str, str, int, int, int, int]]:
@@ -341,6 +363,7 @@ SEEDING_STEPS: list[Callable[[_Api], Awaitable[Step]]] = [
     partial(_seed_by_code, name="warehouses", path="/v1/warehouses", items=WAREHOUSES, key="code"),
     partial(_seed_by_code, name="skus", path="/v1/skus", items=SKUS, key="sku"),
     partial(_seed_by_code, name="channels", path="/v1/channels", items=CHANNELS, key="code"),
+    partial(_seed_by_code, name="tax rates", path="/v1/tax-rates", items=TAX_RATES, key="name"),
     _seed_customers,
     _seed_stock,
 ]

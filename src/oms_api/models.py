@@ -9,11 +9,15 @@ from oms_api.customers import models as customers_models  # noqa: F401
 from oms_api.fulfillment import models as fulfillment_models  # noqa: F401
 from oms_api.fulfillment.packing import models as packing_models  # noqa: F401
 from oms_api.fulfillment.picking import models as picking_models  # noqa: F401
+from oms_api.fx import models as fx_models  # noqa: F401
 from oms_api.integrations.inbound import models as inbound_models  # noqa: F401
+from oms_api.integrations.payments import models as payment_gateway_models  # noqa: F401
 from oms_api.kit import auth, idempotency, outbox, ratelimit  # noqa: F401
 from oms_api.kit.db import Base
 from oms_api.orders import models as orders_models  # noqa: F401
+from oms_api.payments import models as payments_models  # noqa: F401
 from oms_api.stock import models as stock_models  # noqa: F401
+from oms_api.taxes import models as taxes_models  # noqa: F401
 from oms_api.webhooks import models as webhooks_models  # noqa: F401
 from oms_api.worker import models as worker_models  # noqa: F401
 

@@ -20,14 +20,18 @@ def all_routers() -> list[APIRouter]:
     from oms_api.fulfillment.packing.router import routers as packing
     from oms_api.fulfillment.picking.router import routers as picking
     from oms_api.fulfillment.router import router as fulfilment
+    from oms_api.fx.router import router as fx
     from oms_api.health import router as health
     from oms_api.integrations.easypost_router import router as easypost
     from oms_api.integrations.inbound.router import router as inbound
     from oms_api.orders.allocation_router import router as allocation
     from oms_api.orders.router import router as orders
+    from oms_api.payments.router import router as payments
+    from oms_api.payments.stripe_router import router as stripe
     from oms_api.promises.router import router as promises
     from oms_api.stock.router import router as stock
     from oms_api.stock.warehouses_router import router as warehouses
+    from oms_api.taxes.router import router as taxes
     from oms_api.webhooks.router import event_types_router as event_types
     from oms_api.webhooks.router import router as webhooks
 
@@ -45,7 +49,11 @@ def all_routers() -> list[APIRouter]:
         fulfilment,
         carriers,
         promises,
+        fx,
+        taxes,
+        payments,
         easypost,
+        stripe,
         inbound,
         *picking,
         *packing,

@@ -3,6 +3,7 @@
 import re
 from functools import lru_cache
 
+import iso4217
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -52,6 +53,9 @@ class Settings(BaseSettings):
     idempotency_ttl_hours: int = Field(24, ge=24, description="How long Idempotency-Key results are kept")
     db_retry_attempts: int = Field(3, ge=1, description="Tries for a request hit by a deadlock/serialization error")
     max_split_warehouses: int = Field(3, ge=1, description="Most warehouses one order is split across")
+    base_currency: str = Field(
+        "EUR", description="ISO 4217 currency every figure in the base currency is in (payments' converted amounts)"
+    )
     easypost_webhook_secret: str | None = Field(
         None, description="Secret of the EasyPost webhook (X-Hmac-Signature); unset: its deliveries are refused"
     )
@@ -155,6 +159,31 @@ class Settings(BaseSettings):
     job_rate_limits_purge_seconds: int = Field(
         3600, ge=1, description="Interval of the job deleting idle rate-limit buckets (PostgreSQL)"
     )
+    # --- payments (issue 10) ---
+    stripe_api_key: SecretStr | None = Field(
+        None, description="Stripe secret API key (sk_…) of the stripe gateway; unset: Stripe payments fail"
+    )
+    stripe_webhook_secret: SecretStr | None = Field(
+        None,
+        description="Signing secret (whsec_…) of the Stripe webhook endpoint; unset: its deliveries are refused (401)",
+    )
+    stripe_api_base: str = Field("https://api.stripe.com", description="Base URL of the Stripe API (tests: a stub)")
+    payments_gateway_timeout_seconds: float = Field(
+        20.0, gt=0, le=120, description="Time limit of one payment gateway call; past it the operation is pending"
+    )
+    job_payments_reconcile_seconds: int = Field(
+        60, ge=1, description="Interval of the job settling payment operations whose gateway call timed out"
+    )
+
+    @field_validator("base_currency")
+    @classmethod
+    def _base_currency(cls, value: str) -> str:
+        # ISO 4217's own table, as kit.money reads it (settings import nothing of the kit): a code of money has
+        # a number of minor units; the non-currencies (XXX, XAU…) have "N.A.".
+        entry = iso4217.raw_table.get(value)
+        if entry is None or not str(entry["CcyMnrUnts"]).isdigit():
+            raise ValueError(f"{value!r} is not an ISO 4217 currency code (e.g. EUR, USD)")
+        return value
 
     @field_validator("webhooks_retry_schedule")
     @classmethod

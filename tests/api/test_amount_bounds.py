@@ -73,8 +73,12 @@ async def test_the_largest_amounts_are_stored_and_read_back_exactly(
         "subtotal": eur(f"{2 * value:.2f}"),
         "discount_total": eur("0.00"),
         "shipping_total": eur(TOP),
+        "shipping_tax": eur(TOP),
         "tax_total": eur(f"{2 * value + Decimal(TOP):.2f}"),
         "grand_total": eur(f"{4 * value + 2 * Decimal(TOP):.2f}"),
+        "tax_breakdown": [
+            {"rate": "1", "category": None, "taxable": eur(f"{2 * value:.2f}"), "tax": eur(f"{2 * value:.2f}")}
+        ],
     }
 
 

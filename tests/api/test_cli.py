@@ -216,7 +216,11 @@ def test_the_readme_documents_every_setting_with_its_default() -> None:
     rows = re.findall(r"^\| `(OMS_[A-Z_]+)` \| ([^|]*) \|", text, flags=re.MULTILINE)
     documented = {name: default.strip("`") for name, default in rows}
     expected = {
-        f"OMS_{name.upper()}": "unset" if field.default is None else str(field.default).lower()
+        f"OMS_{name.upper()}": "unset"
+        if field.default is None
+        else str(field.default).lower()
+        if isinstance(field.default, bool)
+        else str(field.default)
         for name, field in Settings.model_fields.items()
     }
     assert documented == expected

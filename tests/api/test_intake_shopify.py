@@ -76,8 +76,10 @@ async def test_orders_create_becomes_a_confirmed_order_with_the_storefront_amoun
         "subtotal": usd("62.00"),
         "discount_total": usd("6.20"),
         "shipping_total": usd("10.00"),
+        "shipping_tax": usd("0.80"),
         "tax_total": usd("5.26"),
         "grand_total": usd("71.06"),
+        "tax_breakdown": [],
     }
     shirt, mug = order["lines"]
     assert (shirt["sku"], shirt["quantity"], shirt["unit_price"], shirt["discount"], shirt["tax"]) == (

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import iso4217
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from oms_api.kit.money import (
+    NO_MINOR_UNIT_EXPONENT,
+    NON_CURRENCIES,
+    WITHDRAWN_EXPONENTS,
     CurrencyError,
     Money,
     check_amount,
@@ -19,14 +24,78 @@ from oms_api.kit.money import (
     round_money,
     to_minor,
 )
+from oms_api.kit.schemas import Money as MoneyIn
 
-CURRENCIES = ["JPY", "EUR", "USD", "KWD", "BHD", "CHF", "GBP"]
+CURRENCIES = ["JPY", "EUR", "USD", "KWD", "BHD", "CHF", "GBP", "HUF", "IQD", "CLF"]
 
 
-@pytest.mark.parametrize(("currency", "digits"), [("JPY", 0), ("EUR", 2), ("USD", 2), ("KWD", 3), ("BHD", 3)])
+ISO_EXPONENTS = [
+    ("JPY", 0),
+    ("EUR", 2),
+    ("USD", 2),
+    ("HUF", 2),
+    ("KWD", 3),
+    ("BHD", 3),
+    ("CLF", 4),
+    ("IQD", 3),
+    ("IDR", 2),
+    ("COP", 2),
+    ("ALL", 2),
+    ("LBP", 2),
+]
+"""ISO 4217's minor units, including those CLDR (babel) got wrong: HUF, IDR, COP, ALL, LBP 0 and IQD 0 there."""
+
+
+@pytest.mark.parametrize(("currency", "digits"), ISO_EXPONENTS)
 def test_each_currency_has_its_iso_exponent(currency: str, digits: int) -> None:
+    assert is_currency(currency)
     assert exponent(currency) == digits
     assert quantum(currency) == Decimal(1).scaleb(-digits)
+
+
+@pytest.mark.parametrize(
+    ("currency", "amount"), [("HUF", "10.50"), ("IQD", "1.250"), ("CLF", "0.0001"), ("IDR", "0.01")]
+)
+def test_amounts_with_iso_decimals_are_accepted(currency: str, amount: str) -> None:
+    assert str(Money.of(amount, currency).amount) == amount
+    with pytest.raises(CurrencyError, match=f"at most {exponent(currency)} decimal place"):
+        Money.of(amount + "1", currency)
+
+
+def test_the_api_money_schema_accepts_huf_with_two_decimals() -> None:
+    """``HUF 10.50`` was refused ("at most 0 decimal places") while exponents came from CLDR."""
+    given = MoneyIn(amount="10.50", currency="HUF")
+    assert given.to_money() == Money(Decimal("10.50"), "HUF")
+    assert given.to_money().minor == 1050
+    with pytest.raises(ValidationError, match="at most 2 decimal place"):
+        MoneyIn(amount="10.505", currency="HUF")
+
+
+def test_every_iso_currency_keeps_the_exponent_stored_amounts_were_migrated_to() -> None:
+    """Stored amounts are minor units: an ``iso4217`` upgrade that changed an exponent would silently change
+    their value. Such a change needs a migration that rescales them (as revision a1b2c3d40007 did from CLDR)."""
+    not_two = {code: exponent(code) for code in sorted(filter(None, iso4217.raw_table)) if exponent(code) != 2}
+    assert not_two == {
+        "BHD": 3, "BIF": 0, "CLF": 4, "CLP": 0, "DJF": 0, "GNF": 0, "IQD": 3, "ISK": 0, "JOD": 3, "JPY": 0,
+        "KMF": 0, "KRW": 0, "KWD": 3, "LYD": 3, "OMR": 3, "PYG": 0, "RWF": 0, "TND": 3, "UGX": 0, "UYI": 0,
+        "UYW": 4, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
+    }  # fmt: skip
+
+
+def test_the_non_currencies_are_isos_codes_without_minor_units() -> None:
+    no_minor_units = {code for code, entry in iso4217.raw_table.items() if code and entry["CcyMnrUnts"] == "N.A."}
+    assert no_minor_units == NON_CURRENCIES
+    assert not any(is_currency(code) for code in NON_CURRENCIES)
+    assert {exponent(code) for code in NON_CURRENCIES} == {NO_MINOR_UNIT_EXPONENT}
+
+
+@pytest.mark.parametrize(("code", "digits"), [("BGN", 2), ("HRK", 2), ("ANG", 2), ("SLL", 0), ("VEF", 2)])
+def test_withdrawn_codes_are_refused_but_stored_amounts_in_them_stay_readable(code: str, digits: int) -> None:
+    assert code not in iso4217.raw_table
+    assert not is_currency(code)
+    assert exponent(code) == digits
+    assert Money.from_minor(12345, code).minor == 12345
+    assert set(WITHDRAWN_EXPONENTS).isdisjoint(iso4217.raw_table)
 
 
 @pytest.mark.parametrize("code", ["eur", "EURO", "EU", "XYZ", "", "E1R", "€"])

@@ -84,3 +84,10 @@ def test_grand_total_is_subtotal_minus_discount_plus_shipping_plus_tax() -> None
     assert totals.subtotal == eur("15.00")
     assert totals.tax_total == eur("3.59")
     assert totals.grand_total == eur("22.49")
+
+
+def test_the_payment_statuses_orders_filter_on_are_the_ones_payments_derive() -> None:
+    from oms_api.orders.domain import OrderPaymentStatus as Filtered
+    from oms_api.payments.domain import OrderPaymentStatus as Derived
+
+    assert [s.value for s in Filtered] == [s.value for s in Derived]

@@ -15,6 +15,7 @@ class SkuEventData(BaseModel):
     name: str
     barcode: str | None
     active: bool
+    tax_category: str
     version: int
 
 

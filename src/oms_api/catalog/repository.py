@@ -52,3 +52,10 @@ async def list_skus(
         pattern = f"%{q.lower()}%"
         stmt = stmt.where(or_(Sku.sku.ilike(pattern), Sku.name.ilike(pattern)))
     return make_slice(list((await session.execute(stmt)).scalars()), page.limit)
+
+
+async def a_sku_with_tax_category(session: AsyncSession, code: str) -> str | None:
+    """The code of one SKU in the tax category (the oldest), if any: a range of ``ix_skus_tax_category_id``."""
+    stmt = select(Sku.sku).where(Sku.tax_category == code).order_by(Sku.tax_category, Sku.id).limit(1)
+    found: str | None = (await session.execute(stmt)).scalar_one_or_none()
+    return found

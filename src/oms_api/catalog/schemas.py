@@ -10,6 +10,7 @@ from pydantic import Field, StringConstraints, field_validator
 
 from oms_api.catalog.domain import normalise_gtin
 from oms_api.kit.schemas import Code, Name, OutModel, Page, StrictModel, Text
+from oms_api.taxes.schemas import TaxCategoryCode
 
 Barcode = Annotated[
     str,
@@ -17,6 +18,10 @@ Barcode = Annotated[
     Field(description="GTIN-8, -12 (UPC), -13 (EAN) or -14 with a valid check digit", examples=["4006381333931"]),
 ]
 Millimetres = Annotated[int, Field(ge=0, le=100_000)]
+TaxCategoryField = Annotated[
+    TaxCategoryCode,
+    Field(description="The tax category the SKU is taxed in (GET /v1/tax-categories): standard, reduced, zero…"),
+]
 
 
 class SkuBase(StrictModel):
@@ -28,6 +33,7 @@ class SkuBase(StrictModel):
     width_mm: Millimetres = 0
     height_mm: Millimetres = 0
     active: bool = True
+    tax_category: TaxCategoryField = "standard"
 
     @field_validator("barcode")
     @classmethod
@@ -50,13 +56,14 @@ class SkuUpdate(StrictModel):
     width_mm: Millimetres | None = None
     height_mm: Millimetres | None = None
     active: bool | None = None
+    tax_category: TaxCategoryField | None = None
 
     @field_validator("barcode")
     @classmethod
     def _gtin(cls, value: str | None) -> str | None:
         return normalise_gtin(value) if value is not None else None
 
-    @field_validator("name", "weight_g", "length_mm", "width_mm", "height_mm", "active")
+    @field_validator("name", "weight_g", "length_mm", "width_mm", "height_mm", "active", "tax_category")
     @classmethod
     def _not_null(cls, value: object) -> object:
         """Omit a field to keep it; these cannot be emptied (null is only meaningful for optional text)."""
@@ -76,6 +83,7 @@ class Sku(OutModel):
     width_mm: int
     height_mm: int
     active: bool
+    tax_category: str
     version: int
     created_at: datetime
     updated_at: datetime

@@ -11,9 +11,10 @@ from oms_api.catalog.models import Sku
 from oms_api.catalog.schemas import SkuCreate, SkuUpdate
 from oms_api.kit import outbox
 from oms_api.kit.auth import Principal
-from oms_api.kit.errors import Conflict, NotFound, ProblemError, ValidationFailed
+from oms_api.kit.errors import Conflict, NotFound, ProblemError, ValidationFailed, field_error
 from oms_api.kit.etags import check_if_match
 from oms_api.kit.pagination import PageParams, Slice
+from oms_api.taxes import service as taxes
 
 
 def snapshot(sku: Sku) -> dict[str, object]:
@@ -24,6 +25,7 @@ def snapshot(sku: Sku) -> dict[str, object]:
         "name": sku.name,
         "barcode": sku.barcode,
         "active": sku.active,
+        "tax_category": sku.tax_category,
         "version": sku.version,
     }
 
@@ -43,8 +45,15 @@ async def _refuse_duplicates(session: AsyncSession, sku: Sku | None, code: str |
     raise Conflict(f"SKU {clash.sku!r} already has this {field}", code=f"duplicate_{field}", existing_id=str(clash.id))
 
 
+async def _check_tax_category(session: AsyncSession, code: str) -> None:
+    """422 ``unknown_tax_category`` unless taxes knows the category (which it keeps until this transaction ends)."""
+    if not await taxes.tax_category_exists(session, code):
+        raise field_error("/body/tax_category", f"no tax category {code!r}", "unknown_tax_category")
+
+
 async def create_sku(session: AsyncSession, actor: Principal, data: SkuCreate) -> Sku:
     await _refuse_duplicates(session, None, data.sku, data.barcode)
+    await _check_tax_category(session, data.tax_category)
     sku = Sku(**data.model_dump())
     session.add(sku)
     await session.flush()
@@ -60,6 +69,8 @@ async def update_sku(session: AsyncSession, actor: Principal, ref: str, data: Sk
         changes.pop("name")
     if changes.get("barcode") is not None:
         await _refuse_duplicates(session, sku, None, changes["barcode"])
+    if changes.get("tax_category", sku.tax_category) != sku.tax_category:
+        await _check_tax_category(session, changes["tax_category"])
     for field, value in changes.items():
         setattr(sku, field, value)
     if changes:

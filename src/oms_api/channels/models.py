@@ -41,6 +41,24 @@ class Channel(IdMixin, VersionMixin, TimestampMixin, Base):
     sourcing_policy: Mapped[dict[str, Any] | None] = mapped_column(
         JSON, default=None, doc="Sourcing policy fields set for this channel (the rest take their defaults)"
     )
+    price_basis: Mapped[str] = mapped_column(
+        String(16),
+        default="tax_exclusive",
+        server_default="tax_exclusive",
+        doc="tax_exclusive (tax added on top) or tax_inclusive (prices include it)",
+    )
+    payment_policy: Mapped[str] = mapped_column(
+        String(32), default="external", server_default="external", doc="When orders take their money"
+    )
+    payment_gateway: Mapped[str] = mapped_column(
+        String(16), default="test", server_default="test", doc="The gateway payments go through (test or stripe)"
+    )
+    shipping_charge: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON,
+        default=None,
+        doc='How orders are charged shipping, e.g. {"mode": "flat", "amount_minor": 495, "free_over_minor": 5000}; '
+        "null: as the order gives it",
+    )
 
     @property
     def sourcing(self) -> dict[str, Any]:

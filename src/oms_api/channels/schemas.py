@@ -6,12 +6,22 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
 
 from oms_api.allocation.domain import Strategy
 from oms_api.carriers.domain import ShippingChoice
-from oms_api.channels.domain import ChannelType
-from oms_api.kit.schemas import SINGLE_LINE, Code, CurrencyCode, Name, OutModel, Page, StrictModel, check_currency
+from oms_api.channels.domain import ChannelType, PaymentGateway, PaymentPolicy, PriceBasis, ShippingChargeMode
+from oms_api.kit.schemas import (
+    SINGLE_LINE,
+    Code,
+    CurrencyCode,
+    Money,
+    Name,
+    OutModel,
+    Page,
+    StrictModel,
+    check_currency,
+)
 
 
 def _single_line(value: str) -> str:
@@ -80,6 +90,53 @@ ShippingChoiceField = Annotated[
         "cheapest that arrives by the promised date, else the fastest)"
     ),
 ]
+PriceBasisField = Annotated[
+    PriceBasis,
+    Field(
+        description="tax_exclusive: the tax of each line is added to its price (US, B2B); tax_inclusive: prices "
+        "include it and the tax is the part of the price it makes up (EU retail)"
+    ),
+]
+PaymentPolicyField = Annotated[
+    PaymentPolicy,
+    Field(
+        description="external: the storefront takes the money (storefront orders arrive captured); "
+        "authorize_at_placement: authorised when placed, each shipment captures its share as it ships and "
+        "cancelling voids the rest; capture_at_placement: captured whole when placed; on_terms: invoiced later"
+    ),
+]
+PaymentGatewayField = Annotated[PaymentGateway, Field(description="The gateway of the channel's payments")]
+
+
+class ShippingCharge(StrictModel):
+    """How the channel's orders are charged for shipping. An order that gives its own ``shipping_price`` (a
+    storefront's order, sold with its shipping) always keeps it."""
+
+    mode: ShippingChargeMode = Field(
+        description="as_given: the order's shipping_price, else nothing; flat: ``amount`` per order, nothing "
+        "from ``free_over`` (the lines' value, after discounts); selected_rate: the carrier rate the order's "
+        "first shipment selects"
+    )
+    amount: Money | None = Field(None, description="flat: the charge, in the channel's default currency")
+    free_over: Money | None = Field(None, description="flat: orders worth at least this ship free")
+
+    @model_validator(mode="after")
+    def _flat_has_amount(self) -> ShippingCharge:
+        if self.mode == "flat" and self.amount is None:
+            raise ValueError("a flat shipping charge needs its amount")
+        if self.mode != "flat" and (self.amount is not None or self.free_over is not None):
+            raise ValueError("amount and free_over belong to the flat mode only")
+        if self.amount and self.free_over and self.amount.currency != self.free_over.currency:
+            raise ValueError("amount and free_over must be in one currency")
+        return self
+
+
+class ShippingChargeOut(OutModel):
+    mode: str
+    amount: Money | None = None
+    free_over: Money | None = None
+
+
 CartTtl = Annotated[
     int, Field(ge=1, le=10_080, description="Minutes a cart of this channel holds its stock (at most a week)")
 ]
@@ -95,6 +152,10 @@ class ChannelCreate(StrictModel):
     integrations: ChannelIntegrations | None = None
     sourcing: SourcingPolicy | None = None
     shipping_choice: ShippingChoiceField = ShippingChoice.CHEAPEST
+    price_basis: PriceBasisField = "tax_exclusive"
+    payment_policy: PaymentPolicyField = "external"
+    payment_gateway: PaymentGatewayField = "test"
+    shipping_charge: ShippingCharge | None = None
 
 
 class ChannelUpdate(StrictModel):
@@ -108,9 +169,24 @@ class ChannelUpdate(StrictModel):
     integrations: ChannelIntegrations | None = None
     sourcing: SourcingPolicy | None = None
     shipping_choice: ShippingChoiceField | None = None
+    price_basis: PriceBasisField | None = None
+    payment_policy: PaymentPolicyField | None = None
+    payment_gateway: PaymentGatewayField | None = None
+    shipping_charge: ShippingCharge | None = None
 
     @field_validator(
-        "name", "type", "default_currency", "active", "cart_ttl_minutes", "integrations", "sourcing", "shipping_choice"
+        "name",
+        "type",
+        "default_currency",
+        "active",
+        "cart_ttl_minutes",
+        "integrations",
+        "sourcing",
+        "shipping_choice",
+        "price_basis",
+        "payment_policy",
+        "payment_gateway",
+        "shipping_charge",
     )
     @classmethod
     def _not_null(cls, value: Any) -> Any:
@@ -133,7 +209,17 @@ class Channel(OutModel):
     )
     sourcing: ChannelSourcing
     shipping_choice: str = Field(description="How a shipment's carrier service is chosen by default")
+    price_basis: str
+    payment_policy: str
+    payment_gateway: str
+    shipping_charge: ShippingChargeOut
     version: int
+
+    @field_validator("shipping_charge", mode="before")
+    @classmethod
+    def _as_given_when_unset(cls, value: Any) -> Any:
+        return {"mode": "as_given"} if value is None else value
+
     created_at: datetime
     updated_at: datetime
 

@@ -32,6 +32,10 @@ def snapshot(channel: Channel) -> dict[str, object]:
         "configured_integrations": channel.configured_integrations,
         "sourcing": channel.sourcing,
         "shipping_choice": channel.shipping_choice,
+        "price_basis": channel.price_basis,
+        "payment_policy": channel.payment_policy,
+        "payment_gateway": channel.payment_gateway,
+        "shipping_charge": channel.shipping_charge or {"mode": "as_given"},
         "version": channel.version,
     }
 
@@ -80,12 +84,28 @@ def _duplicate(existing: Channel) -> Conflict:
     )
 
 
+def _check_shipping_charge(charge: dict[str, Any] | None, currency: str) -> dict[str, Any] | None:
+    """A flat charge is in the channel's currency (422 otherwise); the stored form is the wire form."""
+    if not charge:
+        return None
+    for name in ("amount", "free_over"):
+        given = charge.get(name)
+        if given is not None and given["currency"] != currency:
+            raise field_error(
+                f"/body/shipping_charge/{name}/currency",
+                f"must be the channel's default currency {currency}",
+                "currency_mismatch",
+            )
+    return {k: v for k, v in charge.items() if v is not None}
+
+
 async def create_channel(session: AsyncSession, actor: Principal, data: ChannelCreate) -> Channel:
     existing = await repository.get_by_code(session, data.code)
     if existing is not None:
         raise _duplicate(existing)
     channel = Channel(
-        **data.model_dump(exclude={"integrations", "sourcing"}),
+        **data.model_dump(exclude={"integrations", "sourcing", "shipping_charge"}),
+        shipping_charge=_check_shipping_charge(data.model_dump(mode="json")["shipping_charge"], data.default_currency),
         integration_secrets=_with_secrets(None, data.model_dump(exclude_unset=True).get("integrations") or {}),
         sourcing_policy=await _with_sourcing(session, None, data.model_dump(exclude_unset=True).get("sourcing")),
     )
@@ -106,6 +126,11 @@ async def update_channel(
     given = data.model_dump(exclude_unset=True)
     secrets = _with_secrets(channel.integration_secrets, given.pop("integrations", None) or {})
     sourcing = await _with_sourcing(session, channel.sourcing_policy, given.pop("sourcing", None))
+    if "shipping_charge" in given or "default_currency" in given:
+        charge = data.model_dump(mode="json", exclude_unset=True).get("shipping_charge", channel.shipping_charge)
+        given["shipping_charge"] = _check_shipping_charge(
+            charge, given.get("default_currency", channel.default_currency)
+        )
     changes = {k: v for k, v in given.items() if getattr(channel, k) != v}
     if secrets != channel.integration_secrets:
         changes["integration_secrets"] = secrets

@@ -15,7 +15,7 @@ from pathlib import Path
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
-from oms_api.cli import keys, sealing, serving
+from oms_api.cli import fx, keys, sealing, serving
 from oms_api.cli.common import CommandError, first_line, missing_table, positive, with_session
 from oms_api.cli.sealing import resealers
 from oms_api.cli.serving import should_auto_migrate, uvicorn_options
@@ -87,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     idem_commands.add_parser("purge", help="delete expired keys").set_defaults(handler=cmd_idempotency_purge)
 
     sealing.add_commands(commands)
+    fx.add_commands(commands)
 
     demo = commands.add_parser("demo", help="seed demo data through the API (idempotent)")
     demo.set_defaults(handler=cmd_demo)

@@ -114,8 +114,26 @@ async def packing_slip_pdf(session: AsyncSession, shipment_id: uuid.UUID) -> byt
     return render.packing_slip_pdf(await packing_slip(session, shipment_id))
 
 
-def receipt_of(order: Order) -> domain.Receipt:
+def _receipt_totals(order: Order) -> list[tuple[str, str]]:
+    """Subtotal, discounts, shipping, the tax per rate (``VAT 19% on 100.00``), the tax total and the grand total;
+    with prices that include tax, the tax is shown as included rather than added."""
     totals = order.totals
+    included = " (included)" if order.prices_include_tax else ""
+    rows = [
+        ("Subtotal", _amount(totals.subtotal)),
+        ("Discounts", _amount(totals.discount_total)),
+        ("Shipping", _amount(totals.shipping_total)),
+    ]
+    for entry in totals.tax_breakdown:
+        percent = (Decimal(entry.rate) * 100).normalize()
+        label = f"Tax {percent:f}% on {_amount(entry.taxable)}{included}"
+        rows.append((label, _amount(entry.tax)))
+    rows.append((f"Tax{included}", _amount(totals.tax_total)))
+    rows.append(("Total", _amount(totals.grand_total)))
+    return rows
+
+
+def receipt_of(order: Order) -> domain.Receipt:
     return domain.Receipt(
         reference=order.external_ref,
         placed_on=_date(order.placed_at),
@@ -132,13 +150,7 @@ def receipt_of(order: Order) -> domain.Receipt:
             )
             for line in sorted(order.lines, key=lambda each: each.line_no)
         ],
-        totals=[
-            ("Subtotal", _amount(totals.subtotal)),
-            ("Discounts", _amount(totals.discount_total)),
-            ("Shipping", _amount(totals.shipping_total)),
-            ("Tax", _amount(totals.tax_total)),
-            ("Total", _amount(totals.grand_total)),
-        ],
+        totals=_receipt_totals(order),
         currency=order.currency,
         status=order.status,
     )

@@ -6,10 +6,27 @@ numbers, estimated delivery date), so a notification needs no second call.
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
+
 from pydantic import BaseModel, Field
 
 from oms_api.fulfillment.schemas import Shipment
+from oms_api.kit.auth import Principal
 from oms_api.kit.event_types import declare
+
+
+@dataclass(frozen=True, slots=True)
+class ShipmentShipped:
+    """Domain event: a shipment left the warehouse (handed to the carrier, or collected by the customer) and its
+    units left stock. Published in that transaction; payments capture the shipment's share of the order's money.
+
+    ``lines`` are the units that left: (order line id, quantity), short-picked units excluded."""
+
+    order_id: uuid.UUID
+    shipment_id: uuid.UUID
+    lines: tuple[tuple[uuid.UUID, int], ...]
+    actor: Principal
 
 
 class ShipmentEventData(Shipment):

@@ -20,10 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from oms_api.fulfillment import domain, repository
 from oms_api.fulfillment.domain import BEFORE_DISPATCH, OrderProgress, ShipmentPart, ShipmentStatus
+from oms_api.fulfillment.events import ShipmentShipped
 from oms_api.fulfillment.models import Shipment as ShipmentRow
 from oms_api.fulfillment.models import ShipmentLine as LineRow
 from oms_api.fulfillment.schemas import Shipment, ShipmentsCreated
 from oms_api.fulfillment.views import record, view, views
+from oms_api.kit import bus
 from oms_api.kit.auth import Principal
 from oms_api.kit.clock import utcnow
 from oms_api.kit.errors import Conflict, NotFound
@@ -158,13 +160,15 @@ async def units(session: AsyncSession, shipment: ShipmentRow) -> list[LineUnits]
 
 
 async def dispatch_stock(session: AsyncSession, actor: Principal, shipment: ShipmentRow) -> None:
-    """Take the shipment's units out of stock (409 ``reservation_missing`` if the order no longer holds them)."""
+    """Take the shipment's units out of stock (409 ``reservation_missing`` if the order no longer holds them), and
+    publish ``ShipmentShipped``: every path that ships or hands over a shipment comes through here."""
+    leaving = await units(session, shipment)
     try:
         moved = await stock.dispatch(
             session,
             order_id=shipment.order_id,
             warehouse_id=shipment.warehouse_id,
-            lines=await units(session, shipment),
+            lines=leaving,
             reference=f"shipment:{shipment.id}",
             actor=actor.actor,
         )
@@ -178,6 +182,8 @@ async def dispatch_stock(session: AsyncSession, actor: Principal, shipment: Ship
         ) from exc
     if moved == 0:
         raise Conflict("Every unit of this shipment was short at pick time: nothing ships", code="nothing_to_ship")
+    shipped = tuple((u.order_line_id, u.quantity) for u in leaving if u.quantity > 0)
+    await bus.publish(session, ShipmentShipped(shipment.order_id, shipment.id, shipped, actor))
 
 
 async def release_stock(session: AsyncSession, actor: Principal, shipment: ShipmentRow, reason: str | None) -> int:
@@ -209,7 +215,7 @@ async def roll_up(session: AsyncSession, actor: Principal, order: OrderRow) -> N
             )
         parts.append(ShipmentPart(S(shipment.status), carried))
     order_view = await orders.view_of(session, order)
-    ordered = {line.id: line.quantity for line in order_view.lines}
+    ordered = {line.id: line.quantity - line.cancelled_quantity for line in order_view.lines}
     target = domain.rollup(ordered, parts)
     for step in domain.progress_steps(current, target):
         await orders.advance(session, actor, order, OrderStatus(step.value), reason="rolled up from its shipments")

@@ -159,6 +159,7 @@ async def select_rate(
     shipment.version += 1
     shipment.updated_at = utcnow()
     await session.flush()
+    await orders.charge_selected_rate(session, actor, order.id, chosen.price)
     result = await views.view(session, shipment)
     views.record(session, actor, result, None, type_="shipment.updated", reason=f"rate selected ({how})")
     return result
@@ -253,8 +254,10 @@ async def ship(session: AsyncSession, actor: Principal, shipment_id: uuid.UUID, 
         shipment.shipping_currency = None
         shipment.shipping_choice = "manual"
     shipment.carrier_code, shipment.service_code = carrier, service
-    await shipments.dispatch_stock(session, actor, shipment)
+    # Labels first: a refused tracking number then fails the request before the stock leaves and the shipment's
+    # capture reaches the payment gateway (``dispatch_stock`` publishes ``ShipmentShipped``).
     await _label_packages(session, shipment, carrier, body.tracking_numbers)
+    await shipments.dispatch_stock(session, actor, shipment)
     estimate = body.estimated_delivery_date or await _estimate(session, order, shipment, carrier, service)
     shipment.estimated_delivery_date = estimate or shipment.estimated_delivery_date
     await session.flush()

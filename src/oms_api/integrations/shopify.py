@@ -61,6 +61,24 @@ def order_ref(payload: dict[str, Any]) -> str | None:
     return ref if 0 < len(ref) <= 100 and ref.isprintable() else None
 
 
+_EXTERNAL_STATUS = {
+    "paid": "captured",
+    "partially_refunded": "captured",
+    "refunded": "captured",
+    "authorized": "authorized",
+}
+"""Shopify ``financial_status`` values in which Shopify holds the order's money: it arrives paid externally (a
+refund made in Shopify is Shopify's; the OMS's own refunds come with returns). Pending, voided and the rest: none."""
+
+
+def _payment(financial: str | None, ref: str) -> dict[str, Any] | None:
+    """The order's payment as Shopify took it, if it did."""
+    status = _EXTERNAL_STATUS.get(financial or "")
+    if status is None:
+        return None
+    return {"external_status": status, "external_reference": f"shopify:{ref}"[:100]}
+
+
 def map_order(payload: dict[str, Any], channel: str, ref: str) -> IntakeOrder:
     cur = base.currency(payload.get("currency"))
     inclusive = payload.get("taxes_included") is True
@@ -90,6 +108,8 @@ def map_order(payload: dict[str, Any], channel: str, ref: str) -> IntakeOrder:
         "shipping_price": base.wire(shipping) if shipping is not None else None,
         "shipping_tax": base.wire(shipping_tax) if shipping_tax is not None else None,
         "tags": _tags(payload.get("tags"), financial),
+        "prices_include_tax": False,  # the lines above are tax-exclusive values with their tax given
+        "payment": _payment(financial, ref),
         "notes": base.notes_text(
             [
                 f"Shopify order {base.text(payload.get('name'), 40) or ref} (id {ref})",

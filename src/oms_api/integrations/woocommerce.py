@@ -98,6 +98,12 @@ def map_order(payload: dict[str, Any], channel: str, ref: str) -> IntakeOrder:
         "shipping_price": base.wire(shipping) if shipping is not None else None,
         "shipping_tax": base.wire(shipping_tax) if shipping_tax is not None else None,
         "tags": ["woocommerce", "payment-paid" if paid else "payment-pending"],
+        "prices_include_tax": False,  # line and shipping values are tax-exclusive with their tax given
+        "payment": (
+            {"external_status": "captured", "external_reference": (transaction or f"woocommerce:{ref}")[:100]}
+            if paid
+            else None
+        ),
         "notes": base.notes_text(
             [
                 f"WooCommerce order {base.text(payload.get('number'), 40) or ref} (id {ref})",

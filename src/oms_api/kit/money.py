@@ -1,4 +1,6 @@
-"""Money as ``Decimal`` with ISO 4217 minor units (exponents come from CLDR data via babel).
+"""Money as ``Decimal`` with ISO 4217 minor units (the currencies and their exponents come from ISO 4217 itself,
+through the maintained ``iso4217`` package: CLDR, which babel carries, gives HUF, IDR, COP… no decimals where ISO
+gives two, and IQD none where ISO gives three).
 
 Pure functions: the domain layer may import this module and nothing else from the kit.
 """
@@ -9,7 +11,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
-from babel.numbers import get_currency_precision, list_currencies
+import iso4217
 
 
 class CurrencyError(ValueError):
@@ -20,15 +22,41 @@ NON_CURRENCIES = frozenset({"XAU", "XAG", "XPT", "XPD", "XDR", "XBA", "XBB", "XB
 """ISO 4217 codes that name no money (their minor unit is "N.A."): precious metals, the IMF's SDR, bond-market
 units, the SUCRE and ADB units, the testing code and ``XXX`` "no currency". Nothing is priced or sold in them."""
 
+NO_MINOR_UNIT_EXPONENT = 2
+"""The exponent the non-currencies are read with: ISO gives them none, and before they were refused they were
+stored with two decimals (CLDR's default)."""
+
+_WITHDRAWN_WITHOUT_DECIMALS = "ADP BYR ESP ITL LUF MGF MRO SLL STD TMM TRL ZMK ZWD"
+_WITHDRAWN_WITH_TWO_DECIMALS = """
+    AFA ALK ANG AOK AON AOR ARA ARL ARM ARP ATS AZM BAD BAN BEC BEF BEL BGL BGM BGN BGO BOL BOP BRB BRC BRE BRN BRR BRZ
+    BUK BYB CLE CNH CSD CSK CUC CYP DDM DEM ECS ECV EEK ESA ESB FIM FRF GEK GHC GNS GQE GRD GWE GWP HRD HRK IEP ILP ILR
+    ISJ KRH KRO LTL LTT LUC LUL LVL LVR MAF MCF MDC MKN MLF MTL MTP MVP MXP MZE MZM NIC NLG PEI PES PLZ PTE RHD ROL RUR
+    SDD SDP SIT SKK SRG SUR TJR TPE UAK UGS USS UYP VEB VEF VNN XEU XFO XFU XRE YDD YUD YUM YUN YUR ZAL ZRN ZRZ ZWL ZWR
+"""
+WITHDRAWN_EXPONENTS: dict[str, int] = {
+    **dict.fromkeys(_WITHDRAWN_WITHOUT_DECIMALS.split(), 0),
+    **dict.fromkeys(_WITHDRAWN_WITH_TWO_DECIMALS.split(), 2),
+}
+"""Codes accepted before ISO 4217 became the source (CLDR's list, which keeps withdrawn ones such as BGN, HRK or
+ANG) that the current ISO table no longer has, with the exponent their amounts were stored with. No longer
+currencies (``is_currency`` is false), but stored amounts in them can still be read."""
+
 
 @lru_cache(maxsize=1)
-def _known_currencies() -> frozenset[str]:
-    return frozenset(list_currencies())
+def _iso_exponents() -> dict[str, int | None]:
+    """ISO 4217's current table: code to minor-unit digits (None for "N.A.")."""
+    table: dict[str, int | None] = {}
+    for code, entry in iso4217.raw_table.items():
+        if not code:
+            continue  # "No universal currency" (Antarctica…) has no code
+        units = str(entry["CcyMnrUnts"])
+        table[str(code)] = int(units) if units.isdigit() else None
+    return table
 
 
 @lru_cache(maxsize=1)
 def _currencies() -> frozenset[str]:
-    return _known_currencies() - NON_CURRENCIES
+    return frozenset(_iso_exponents()) - NON_CURRENCIES
 
 
 def is_currency(code: str) -> bool:
@@ -38,12 +66,17 @@ def is_currency(code: str) -> bool:
 
 @lru_cache(maxsize=512)
 def exponent(currency: str) -> int:
-    """Minor-unit digits of ``currency``: JPY 0, EUR 2, KWD 3.
+    """Minor-unit digits of ``currency`` per ISO 4217: JPY 0, EUR 2, HUF 2, KWD 3, IQD 3, CLF 4.
 
-    Known even for the non-currencies, so that amounts stored before they were refused can still be read."""
-    if currency not in _known_currencies():
-        raise CurrencyError(f"{currency!r} is not an ISO 4217 currency code")
-    return int(get_currency_precision(currency))
+    Known even for the non-currencies and the withdrawn codes, so that amounts stored before they were refused can
+    still be read."""
+    iso = _iso_exponents()
+    if currency in iso:
+        digits = iso[currency]
+        return NO_MINOR_UNIT_EXPONENT if digits is None else digits
+    if currency in WITHDRAWN_EXPONENTS:
+        return WITHDRAWN_EXPONENTS[currency]
+    raise CurrencyError(f"{currency!r} is not an ISO 4217 currency code")
 
 
 STORED_MINOR_MAX = 2**63 - 1

@@ -23,6 +23,12 @@ class Scope(StrEnum):
     WEBHOOKS_READ = "webhooks:read"
     WEBHOOKS_WRITE = "webhooks:write"
     METRICS_READ = "metrics:read"
+    FX_READ = "fx:read"
+    FX_WRITE = "fx:write"
+    TAXES_READ = "taxes:read"
+    TAXES_WRITE = "taxes:write"
+    PAYMENTS_READ = "payments:read"
+    PAYMENTS_WRITE = "payments:write"
 
 
 @dataclass(frozen=True, slots=True)

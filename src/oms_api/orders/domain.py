@@ -22,6 +22,18 @@ class OrderStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class OrderPaymentStatus(StrEnum):
+    """An order's payment status, derived by payments from the order's transactions (``payments.domain``)."""
+
+    UNPAID = "unpaid"
+    AUTHORIZED = "authorized"
+    PARTIALLY_CAPTURED = "partially_captured"
+    PAID = "paid"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUNDED = "refunded"
+    OVERPAID = "overpaid"
+
+
 S = OrderStatus
 TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.PENDING: frozenset({S.CONFIRMED, S.ON_HOLD, S.CANCELLED}),
@@ -74,6 +86,8 @@ class PricedLine:
     discount: Money
     tax_rate: Decimal | None
     tax: Money | None
+    tax_included: bool = False
+    """The unit price includes the tax (tax_inclusive basis): the tax is the part of the value it makes up."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,27 +116,36 @@ class PricingError(ValueError):
 
 
 def line_amounts(index: int, line: PricedLine) -> LineAmounts:
-    """A line's money: tax given by the channel, or computed from a rate on the discounted value."""
+    """A line's money: tax given by the channel, or computed from a rate on the discounted value; the total is
+    the discounted value with its tax added, or, when prices include tax, the discounted value itself."""
     gross = line.unit_price.times(line.quantity)
     if line.discount.amount > gross.amount:
         raise PricingError(index, "discount", "the discount exceeds the line's value")
     net = gross - line.discount
     if line.tax is not None:
         tax = line.tax
-    elif line.tax_rate is not None:
+    elif line.tax_rate is not None:  # pricing passes taxes it computed (taxes.domain); this is the exclusive rule
         tax = net.times(line.tax_rate)
     else:
         tax = Money.zero(gross.currency)
-    amounts = LineAmounts(gross=gross, discount=line.discount, tax=tax, total=net + tax)
+    total = net if line.tax_included else net + tax
+    amounts = LineAmounts(gross=gross, discount=line.discount, tax=tax, total=total)
     if not (fits_column(amounts.gross) and fits_column(amounts.total)):  # only from amounts no request can give
         raise PricingError(index, "unit_price", "the line's value is larger than an amount the service can store")
     return amounts
 
 
 def order_totals(
-    currency: str, lines: Sequence[LineAmounts], shipping: Money | None, shipping_tax: Money | None
+    currency: str,
+    lines: Sequence[LineAmounts],
+    shipping: Money | None,
+    shipping_tax: Money | None,
+    *,
+    tax_included: bool = False,
 ) -> Totals:
-    """The order's totals; every amount is exact in the currency's minor unit and fits its column.
+    """The order's totals; every amount is exact in the currency's minor unit and fits its column. When prices
+    include tax (``tax_included``: the subtotal and shipping contain it), the tax total is what they contain and
+    is not added again.
 
     Amounts a request gives are bounded (``kit.money.MAX_AMOUNT_MINOR``) so that the largest order fits; the check
     here keeps amounts that bypass request validation (a storefront's, mapped by intake) from overflowing."""
@@ -137,7 +160,7 @@ def order_totals(
         discount_total=discount,
         shipping_total=shipping,
         tax_total=tax,
-        grand_total=subtotal - discount + shipping + tax,
+        grand_total=subtotal - discount + shipping + (zero if tax_included else tax),
     )
     if not all(fits_column(t) for t in (totals.subtotal, totals.tax_total, totals.grand_total)):
         raise PricingError(None, "lines", "the order's total is larger than an amount the service can store")

@@ -21,15 +21,15 @@ from oms_api.catalog import service as catalog_service
 from oms_api.channels import service as channels
 from oms_api.customers import service as customers
 from oms_api.customers.schemas import CustomerRef
+from oms_api.kit import bus
 from oms_api.kit.auth import Principal
 from oms_api.kit.clock import utcnow
 from oms_api.kit.errors import Conflict, NotFound, field_error
 from oms_api.kit.ids import uuid7
 from oms_api.kit.metrics import ORDERS_PLACED
-from oms_api.kit.money import Money
-from oms_api.kit.schemas import Money as MoneyIn
-from oms_api.orders import domain, repository
+from oms_api.orders import pricing, reading, repository
 from oms_api.orders.domain import OrderStatus
+from oms_api.orders.events import OrderPlaced
 from oms_api.orders.history import record_transition
 from oms_api.orders.models import Order as OrderRow
 from oms_api.orders.models import OrderLine as LineRow
@@ -54,58 +54,26 @@ class Draft:
     """Every stock level of the order's SKUs, row-locked (``draft_order(lock_stock=True)``)."""
 
 
-def _money(value: MoneyIn | None, currency: str, pointer: str) -> Money | None:
-    if value is None:
-        return None
-    if value.currency != currency:
-        raise field_error(pointer + "/currency", f"must be the order currency {currency}", "currency_mismatch")
-    return value.to_money()
-
-
-def price(body: OrderCreate) -> tuple[list[domain.LineAmounts], domain.Totals]:
-    """Each line's amounts and the order's totals (422 naming the field for amounts that cannot be)."""
-    cur = body.currency
-    amounts = []
-    for i, line in enumerate(body.lines):
-        at = f"/body/lines/{i}"
-        unit = _money(line.unit_price, cur, at + "/unit_price")
-        assert unit is not None
-        priced = domain.PricedLine(
-            quantity=line.quantity,
-            unit_price=unit,
-            discount=_money(line.discount, cur, at + "/discount") or Money.zero(cur),
-            tax_rate=line.tax_rate,
-            tax=_money(line.tax, cur, at + "/tax"),
-        )
-        try:
-            amounts.append(domain.line_amounts(i, priced))
-        except domain.PricingError as exc:
-            raise field_error(f"{at}/{exc.field}", str(exc), "invalid_amount") from exc
-    shipping = _money(body.shipping_price, cur, "/body/shipping_price")
-    try:
-        totals = domain.order_totals(cur, amounts, shipping, _money(body.shipping_tax, cur, "/body/shipping_tax"))
-    except domain.PricingError as exc:
-        raise field_error(f"/body/{exc.field}", str(exc), "invalid_amount") from exc
-    return amounts, totals
-
-
 async def _channel_and_customer(
     session: AsyncSession, actor: Principal, body: OrderCreate, channel: Channel | None, *, intake: bool
-) -> tuple[Channel, uuid.UUID | None]:
-    """The order's channel and customer id (422 naming the field otherwise); one query when the order names an
-    existing customer by id. An intake order's channel may have stopped selling: the order is then held."""
+) -> tuple[Channel, uuid.UUID | None, bool | None]:
+    """The order's channel, customer id (422 naming the field otherwise) and whether its destination has tax rates
+    (None: not known); one query when the order names an existing customer by id. An intake order's channel may
+    have stopped selling: the order is then held."""
     customer = body.customer
     known: bool | None = None
-    if channel is None and isinstance(customer, CustomerRef):
-        channel, known = await repository.channel_and_customer(session, body.channel, customer.id)
-    elif channel is None:
-        channel = await channels.find_channel(session, body.channel)
+    taxed: bool | None = None
+    if channel is None:
+        ref_id = customer.id if isinstance(customer, CustomerRef) else None
+        first = await repository.channel_and_customer(session, body.channel, ref_id, body.shipping_address.country)
+        channel, taxed = first.channel, first.destination_taxed
+        known = first.customer_known if ref_id is not None else None
     channel = channels.check_selling(channel, body.channel, inactive_ok=intake)
     if isinstance(customer, CustomerRef) and known is not None:
         if not known:
             raise field_error("/body/customer/id", "no customer has this id", "unknown_customer")
-        return channel, customer.id
-    return channel, await customers.customer_for(session, actor, customer)
+        return channel, customer.id, taxed
+    return channel, await customers.customer_for(session, actor, customer), taxed
 
 
 async def _pickup_warehouse(session: AsyncSession, body: OrderCreate) -> uuid.UUID | None:
@@ -140,8 +108,7 @@ async def draft_order(
     and an inactive channel is allowed, for the caller to hold the order instead of refusing it.
     """
     intake = intake_names is not None
-    channel, customer_id = await _channel_and_customer(session, actor, body, channel, intake=intake)
-    amounts, totals = price(body)
+    channel, customer_id, taxed = await _channel_and_customer(session, actor, body, channel, intake=intake)
     codes = [line.sku for line in body.lines]
     levels = None
     if lock_stock:
@@ -151,8 +118,10 @@ async def draft_order(
     if not intake:
         active = {sku: s.active for sku, s in found.items()}
         catalog_service.check_sellable(((f"/body/lines/{i}/sku", sku) for i, sku in enumerate(codes)), active)
-    pickup_id = await _pickup_warehouse(session, body)
     now = utcnow()
+    priced = await pricing.price(session, body, channel, found, now.date(), destination_taxed=taxed)
+    amounts, totals = priced.lines, priced.totals
+    pickup_id = await _pickup_warehouse(session, body)
     order = OrderRow(
         id=uuid7(),
         channel_id=channel.id,
@@ -178,6 +147,11 @@ async def draft_order(
         updated_at=now,
         version=1,
         pickup_warehouse_id=pickup_id,
+        prices_include_tax=priced.tax_included,
+        shipping_tax_minor=priced.shipping_tax.minor,
+        tax_breakdown=priced.breakdown,
+        payment_status="unpaid",
+        hold_type=None,
     )
     names = intake_names or ()
     lines = []
@@ -193,9 +167,11 @@ async def draft_order(
                 sku=line.sku,
                 name=known.name if known else sent_name[:200],
                 quantity=line.quantity,
+                cancelled_quantity=0,
                 unit_price_minor=line.unit_price.to_money().minor,
                 discount_minor=amounts[i].discount.minor,
-                tax_rate=str(line.tax_rate) if line.tax_rate is not None else "",
+                tax_rate=priced.rates[i],
+                tax_category=priced.categories[i],
                 tax_minor=amounts[i].tax.minor,
                 total_minor=amounts[i].total.minor,
             )
@@ -262,6 +238,32 @@ def finish(session: AsyncSession, actor: Principal, draft: Draft, holds: Sequenc
     )
     ORDERS_PLACED.labels(draft.channel.code).inc()
     return view
+
+
+async def placed(session: AsyncSession, actor: Principal, draft: Draft, body: OrderCreate, view: Order) -> Order:
+    """Publish ``OrderPlaced`` (payments take the order's money by the channel's policy) and answer the order as
+    it stands after: a failed or pending authorisation has put it on a payment hold.
+
+    An ``external`` channel's order that brings no payment changes nothing here, so the hot path reads nothing
+    more; otherwise the order is read again after the reaction."""
+    order = draft.order
+    payment = body.payment.model_dump(exclude_none=True) if body.payment else None
+    await bus.publish(
+        session,
+        OrderPlaced(
+            order.id,
+            order.channel_id,
+            order.external_ref,
+            order.currency,
+            order.grand_total_minor,
+            payment,
+            actor,
+            draft.channel.payment_policy,
+        ),
+    )
+    if payment is None and draft.channel.payment_policy == "external":
+        return view
+    return await reading.view_of(session, await reading.load(session, order.id))
 
 
 def _columns(row: Any) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import Field
 
@@ -23,6 +24,29 @@ class OrderCancelled:
     order_id: uuid.UUID
     reason: str
     actor: Principal
+    remainder: bool = False
+    """Only what had not shipped was cancelled (the order had partly shipped; it is now ``shipped``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class OrderPlaced:
+    """Domain event: an order was placed (by the API, a cart checkout or a storefront's intake) and its rows are
+    written. Published in the placing transaction, before the answer is built; payments authorise or record the
+    order's money by the channel's policy, and may put the order on a payment hold.
+
+    ``payment`` is what the order said of its money, as given: ``{"method": "<token or test card>"}`` to authorise
+    with the channel's gateway, or ``{"external_status": "captured" | "authorized", "external_reference": "…",
+    "gateway": "shopify"}`` when the storefront took it itself; None when it said nothing."""
+
+    order_id: uuid.UUID
+    channel_id: uuid.UUID
+    external_ref: str
+    currency: str
+    grand_total_minor: int
+    payment: dict[str, Any] | None
+    actor: Principal
+    payment_policy: str = "external"
+    """The channel's payment policy when the order was placed (a reaction with nothing to do needs no read)."""
 
 
 class OrderEventPayload(Order):
@@ -39,6 +63,12 @@ ORDER_CONFIRMED = declare(
 )
 ORDER_CANCELLED = declare(
     "order.cancelled", "An order was cancelled; its reserved stock went back to availability.", OrderEventPayload
+)
+ORDER_REMAINDER_CANCELLED = declare(
+    "order.remainder_cancelled",
+    "What had not shipped of a partly shipped order was cancelled: its stock went back, its open shipments were "
+    "cancelled, lines show cancelled_quantity, and the order is shipped.",
+    OrderEventPayload,
 )
 ORDER_ON_HOLD = declare(
     "order.on_hold", "An order was put on hold (status_reason says why); its stock stays reserved.", OrderEventPayload

@@ -84,7 +84,8 @@ async def take_in(
                     holds = await placing.reserve(
                         session, actor, draft.order, draft.lines, draft.stock, channel, settings
                     )
-                return IntakeResult(drafting.finish(session, actor, draft, holds), created=True)
+                view = drafting.finish(session, actor, draft, holds)
+                return IntakeResult(await drafting.placed(session, actor, draft, body, view), created=True)
             except Conflict as exc:
                 if exc.code != "out_of_stock":
                     raise
@@ -102,7 +103,7 @@ async def take_in(
     record_transition(
         session, "order.on_hold", view, OrderStatus.PENDING, OrderStatus.ON_HOLD, actor, draft.order.status_reason
     )
-    return IntakeResult(view, created=True)
+    return IntakeResult(await drafting.placed(session, actor, draft, body, view), created=True)
 
 
 async def find_order(session: AsyncSession, channel_ref: str, external_ref: str) -> uuid.UUID | None:

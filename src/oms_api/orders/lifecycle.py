@@ -15,7 +15,7 @@ from oms_api.kit.auth import Principal
 from oms_api.kit.clock import utcnow
 from oms_api.kit.errors import Conflict
 from oms_api.kit.etags import check_if_match
-from oms_api.orders import domain, reading
+from oms_api.orders import domain, reading, repository
 from oms_api.orders.domain import OrderStatus
 from oms_api.orders.events import OrderCancelled
 from oms_api.orders.history import record_transition
@@ -24,7 +24,7 @@ from oms_api.orders.schemas import Order, OrderUpdate
 from oms_api.stock import service as stock
 
 
-def _move(order: OrderRow, target: OrderStatus) -> OrderStatus:
+def move(order: OrderRow, target: OrderStatus) -> OrderStatus:
     """Apply the state machine; an illegal move is a 409 naming the allowed ones."""
     current = OrderStatus(order.status)
     try:
@@ -45,17 +45,38 @@ def _move(order: OrderRow, target: OrderStatus) -> OrderStatus:
 async def cancel_order(
     session: AsyncSession, actor: Principal, order_id: uuid.UUID, reason: str, if_match: str | None
 ) -> Order:
-    """Cancel and give every reserved unit back to stock."""
+    """Cancel and give every reserved unit back to stock; of a partly shipped order, cancel what has not shipped."""
     order = await reading.load(session, order_id, for_update=True)
     check_if_match(if_match, order.version)
-    previous = _move(order, OrderStatus.CANCELLED)
+    if order.status == OrderStatus.PARTIALLY_SHIPPED:
+        return await _cancel_remainder(session, actor, order, reason)
+    previous = move(order, OrderStatus.CANCELLED)
     order.status_reason = reason
     order.held_from = None
+    order.hold_type = None
     await stock.release_for_order(session, order.id, actor=actor.actor, reason=reason)
     await bus.publish(session, OrderCancelled(order.id, reason, actor))
     await session.flush()
     view = await reading.view_of(session, order)
     record_transition(session, "order.cancelled", view, previous, OrderStatus.CANCELLED, actor, reason)
+    return view
+
+
+async def _cancel_remainder(session: AsyncSession, actor: Principal, order: OrderRow, reason: str) -> Order:
+    """A partly shipped order keeps what left; every unit that has not is cancelled (``cancelled_quantity``), its
+    stock given back, and the order becomes ``shipped``. ``OrderCancelled(remainder=True)`` lets fulfilment close
+    the open shipments and payments void what remains authorised."""
+    allocations = await stock.allocations_for(session, [order.id])
+    for line in await repository.lines_of(session, order.id):
+        dispatched = sum(a.quantity for a in allocations.get(line.id, []) if a.status == "fulfilled")
+        line.cancelled_quantity = max(line.quantity - dispatched, 0)
+    previous = move(order, OrderStatus.SHIPPED)
+    order.status_reason = f"remainder cancelled: {reason}"[:500]
+    await stock.release_for_order(session, order.id, actor=actor.actor, reason=reason)
+    await bus.publish(session, OrderCancelled(order.id, reason, actor, remainder=True))
+    await session.flush()
+    view = await reading.view_of(session, order)
+    record_transition(session, "order.remainder_cancelled", view, previous, OrderStatus.SHIPPED, actor, reason)
     return view
 
 
@@ -69,7 +90,7 @@ async def advance(
 ) -> Order:
     """Move a locked order one step of its lifecycle and record ``order.<target>`` (fulfilment drives
     allocated, partially_shipped, shipped and delivered)."""
-    previous = _move(order, target)
+    previous = move(order, target)
     await session.flush()
     view = await reading.view_of(session, order)
     record_transition(session, f"order.{target.value}", view, previous, target, actor, reason)
@@ -82,8 +103,9 @@ async def hold_order(
     """Stop an order (fraud check, address query…); its stock stays reserved."""
     order = await reading.load(session, order_id, for_update=True)
     check_if_match(if_match, order.version)
-    previous = _move(order, OrderStatus.ON_HOLD)
+    previous = move(order, OrderStatus.ON_HOLD)
     order.held_from = previous.value
+    order.hold_type = "manual"
     order.status_reason = reason
     await session.flush()
     view = await reading.view_of(session, order)
@@ -105,8 +127,9 @@ async def release_hold(
             allowed_transitions=sorted(domain.TRANSITIONS[OrderStatus(order.status)]),
         )
     target = domain.release_target(OrderStatus(order.held_from) if order.held_from else None)
-    previous = _move(order, target)
+    previous = move(order, target)
     order.held_from = None
+    order.hold_type = None
     order.status_reason = reason
     await session.flush()
     view = await reading.view_of(session, order)

@@ -24,6 +24,7 @@ class Order(IdMixin, VersionMixin, TimestampMixin, Base):
         Index("ix_orders_channel_id_status_id", "channel_id", "status", "id"),
         Index("ix_orders_customer_id_id", "customer_id", "id"),
         Index("ix_orders_external_ref_id", "external_ref", "id"),
+        Index("ix_orders_payment_status_id", "payment_status", "id"),
     )
 
     channel_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("channels.id"))
@@ -46,6 +47,19 @@ class Order(IdMixin, VersionMixin, TimestampMixin, Base):
     pickup_warehouse_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("warehouses.id"), default=None, doc="Click-and-collect: the customer collects the order here"
     )
+    prices_include_tax: Mapped[bool] = mapped_column(
+        default=False, server_default="false", doc="Line prices and shipping include their tax (tax_inclusive)"
+    )
+    shipping_tax_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    tax_breakdown: Mapped[list[dict[str, Any]] | None] = mapped_column(
+        JSON(none_as_null=True), default=None, doc="Tax per rate: [{rate, category, taxable_minor, tax_minor}]"
+    )
+    payment_status: Mapped[str] = mapped_column(
+        String(24), default="unpaid", server_default="unpaid", doc="Derived from the order's payments"
+    )
+    hold_type: Mapped[str | None] = mapped_column(
+        String(32), default=None, doc="Why an order on hold is held: payment, manual…"
+    )
 
 
 class OrderLine(IdMixin, Base):
@@ -60,8 +74,14 @@ class OrderLine(IdMixin, Base):
     sku: Mapped[str] = mapped_column(String(64), doc="The SKU code as the channel sent it")
     name: Mapped[str] = mapped_column(String(200))
     quantity: Mapped[int]
+    cancelled_quantity: Mapped[int] = mapped_column(
+        default=0, server_default="0", doc="Units cancelled after part of the order shipped (never shipped)"
+    )
     unit_price_minor: Mapped[int] = mapped_column(BigInteger)
     discount_minor: Mapped[int] = mapped_column(BigInteger)
     tax_rate: Mapped[str] = mapped_column(String(12), doc="Decimal fraction as text, e.g. 0.19")
     tax_minor: Mapped[int] = mapped_column(BigInteger)
+    tax_category: Mapped[str | None] = mapped_column(
+        String(32), default=None, doc="The SKU's tax category, if taxed here"
+    )
     total_minor: Mapped[int] = mapped_column(BigInteger)

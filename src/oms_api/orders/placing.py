@@ -34,7 +34,7 @@ async def place_order(session: AsyncSession, actor: Principal, body: OrderCreate
     draft = await drafting.draft_order(session, actor, body, lock_stock=True)
     await drafting.insert_draft(session, draft)
     holds = await reserve(session, actor, draft.order, draft.lines, draft.stock, draft.channel, settings, draft.levels)
-    return drafting.finish(session, actor, draft, holds)
+    return await drafting.placed(session, actor, draft, body, drafting.finish(session, actor, draft, holds))
 
 
 async def reserve(
@@ -83,4 +83,4 @@ async def place_from_cart(
     await drafting.insert_draft(session, draft)
     line_of_sku = {line.sku_id: line.id for line in draft.lines if line.sku_id is not None}
     converted = await stock.convert_holds(session, cart_id, held, order_id=draft.order.id, line_of_sku=line_of_sku)
-    return drafting.finish(session, actor, draft, converted)
+    return await drafting.placed(session, actor, draft, body, drafting.finish(session, actor, draft, converted))

@@ -21,29 +21,44 @@ from oms_api.kit.outbox import Event
 from oms_api.kit.pagination import PageParams, Slice, make_slice
 from oms_api.kit.sql import dialect_name, insert_ignoring_conflicts
 from oms_api.orders.models import Order, OrderLine
+from oms_api.taxes.models import TaxRate
 
 _ORDERS = cast(Table, Order.__table__)
 
 _CUSTOMER_KNOWN = exists().where(Customer.id == bindparam("customer_id"))
-_CHANNEL_BY_CODE = select(Channel, _CUSTOMER_KNOWN).where(Channel.code == bindparam("ref"))
-_CHANNEL_BY_ID_OR_CODE = select(Channel, _CUSTOMER_KNOWN).where(
+_DESTINATION_TAXED = exists().where(TaxRate.country == bindparam("country"))
+_CHANNEL_BY_CODE = select(Channel, _CUSTOMER_KNOWN, _DESTINATION_TAXED).where(Channel.code == bindparam("ref"))
+_CHANNEL_BY_ID_OR_CODE = select(Channel, _CUSTOMER_KNOWN, _DESTINATION_TAXED).where(
     or_(Channel.id == bindparam("ref_id"), Channel.code == bindparam("ref"))
 )
 
 
+@dataclass(frozen=True, slots=True)
+class FirstRead:
+    channel: Channel | None
+    customer_known: bool
+    destination_taxed: bool
+    """Whether any tax rate (of any period) names the destination's country: if none does, pricing needs no
+    rules; if one does, pricing reads the rules in force (``taxes.service.rates_for``)."""
+
+
 async def channel_and_customer(
-    session: AsyncSession, channel_ref: str, customer_id: uuid.UUID
-) -> tuple[Channel | None, bool]:
-    """Placement's first read, one query: the channel by id or code, and whether the customer exists.
+    session: AsyncSession, channel_ref: str, customer_id: uuid.UUID | None, country: str
+) -> FirstRead:
+    """Placement's first read, one query: the channel by id or code, whether the customer exists, and whether the
+    destination country has tax rates.
 
     A deliberate read across contexts (like placement's SKU read): an order that names an existing customer
-    needs no more of it than its existence, and this saves the hot path a statement.
+    needs no more of it than its existence, and an order shipped where no tax is collected needs no tax rules;
+    this keeps the hot path's statements to the dozen it had before taxes.
     """
     as_id = parse_uuid(channel_ref)
-    params = {"ref": channel_ref, "ref_id": as_id, "customer_id": customer_id}
+    params = {"ref": channel_ref, "ref_id": as_id, "customer_id": customer_id, "country": country}
     stmt = _CHANNEL_BY_CODE if as_id is None else _CHANNEL_BY_ID_OR_CODE
     row = (await session.execute(stmt, params)).first()
-    return (None, False) if row is None else (row[0], bool(row[1]))
+    if row is None:
+        return FirstRead(None, False, False)
+    return FirstRead(row[0], bool(row[1]), bool(row[2]))
 
 
 async def insert_order(session: AsyncSession, values: dict[str, Any]) -> bool:
@@ -81,6 +96,7 @@ _LIST_INDEXES = (
     (Order.channel_id, Order.status),
     (Order.channel_id,),
     (Order.status,),
+    (Order.payment_status,),
 )
 
 
@@ -89,6 +105,7 @@ async def list_orders(
     page: PageParams,
     *,
     status: str | None = None,
+    payment_status: str | None = None,
     channel_id: uuid.UUID | None = None,
     customer_id: uuid.UUID | None = None,
     tag: str | None = None,
@@ -108,6 +125,7 @@ async def list_orders(
             (Order.customer_id, customer_id),
             (Order.channel_id, channel_id),
             (Order.status, status),
+            (Order.payment_status, payment_status),
         ],
         _LIST_INDEXES,
     ).limit(page.limit + 1)

@@ -16,7 +16,7 @@ from oms_api.kit.pagination import PageParams, page_params, paginate
 from oms_api.kit.routing import OmsRoute
 from oms_api.kit.schemas import Code, Tag
 from oms_api.orders import service
-from oms_api.orders.domain import OrderStatus
+from oms_api.orders.domain import OrderPaymentStatus, OrderStatus
 from oms_api.orders.schemas import (
     OptionalReasonBody,
     Order,
@@ -62,6 +62,7 @@ async def orders_list(
     session: Session,
     page: Annotated[PageParams, Depends(page_params)],
     status: Annotated[OrderStatus | None, Query()] = None,
+    payment_status: Annotated[OrderPaymentStatus | None, Query()] = None,
     channel: Annotated[Code | None, Query(description="Channel code or id")] = None,
     customer_id: Annotated[uuid.UUID | None, Query()] = None,
     tag: Annotated[Tag | None, Query()] = None,
@@ -75,6 +76,7 @@ async def orders_list(
         session,
         page,
         status=status.value if status else None,
+        payment_status=payment_status.value if payment_status else None,
         channel=channel,
         customer_id=customer_id,
         tag=tag,
@@ -129,7 +131,8 @@ async def orders_cancel(
     if_match: IfMatch = None,
     principal: Principal = write_access(Scope.ORDERS_WRITE),
 ) -> Order:
-    """Cancel the order and release its reserved stock. Refused (409) once shipped, with the allowed moves."""
+    """Cancel the order and release its reserved stock. Of a partly shipped order, cancel what has not shipped
+    (the order becomes shipped). Refused (409) once shipped, with the allowed moves."""
     return _with_etag(response, await service.cancel_order(session, principal, order_id, body.reason, if_match))
 
 

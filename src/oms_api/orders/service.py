@@ -6,14 +6,18 @@ Other contexts import this module only. The use cases live in modules named afte
 - ``intake``: take in a storefront's order, held when it cannot be served as sent;
 - ``reading``: one order, lists, history;
 - ``lifecycle``: cancel, hold, release, edit, and the steps fulfilment drives (``lock_order``, ``advance``);
-- ``allocating``: re-source all, part or a batch of orders.
+- ``allocating``: re-source all, part or a batch of orders;
+- ``paying``: the order's payment status and payment hold, kept by payments;
+- ``charging``: the selected carrier rate charged as the order's shipping (channels that charge it).
 """
 
 from __future__ import annotations
 
 from oms_api.orders.allocating import BatchResult, Move, allocate_batch, allocate_order, reallocate
+from oms_api.orders.charging import charge_selected_rate
 from oms_api.orders.intake import IntakeResult, find_order, take_in
 from oms_api.orders.lifecycle import advance, cancel_order, hold_order, lock_order, release_hold, update_order
+from oms_api.orders.paying import hold_for_payment, release_payment_hold, set_payment_status
 from oms_api.orders.placing import place_from_cart, place_order
 from oms_api.orders.reading import get_order, history, list_orders, load, view_of
 
@@ -25,9 +29,11 @@ __all__ = [
     "allocate_batch",
     "allocate_order",
     "cancel_order",
+    "charge_selected_rate",
     "find_order",
     "get_order",
     "history",
+    "hold_for_payment",
     "hold_order",
     "list_orders",
     "load",
@@ -36,6 +42,8 @@ __all__ = [
     "place_order",
     "reallocate",
     "release_hold",
+    "release_payment_hold",
+    "set_payment_status",
     "take_in",
     "update_order",
     "view_of",

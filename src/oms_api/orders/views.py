@@ -11,7 +11,7 @@ from oms_api.kit.schemas import Money as MoneyOut
 from oms_api.orders.domain import TRANSITIONS, OrderStatus
 from oms_api.orders.models import Order as OrderRow
 from oms_api.orders.models import OrderLine as LineRow
-from oms_api.orders.schemas import LineAllocation, Order, OrderLine, OrderSummary, OrderTotals
+from oms_api.orders.schemas import LineAllocation, Order, OrderLine, OrderSummary, OrderTotals, TaxBreakdownEntry
 
 
 def _money(minor: int, currency: str) -> MoneyOut:
@@ -44,9 +44,11 @@ def order_view(
                 sku_id=line.sku_id,
                 name=line.name,
                 quantity=line.quantity,
+                cancelled_quantity=line.cancelled_quantity,
                 unit_price=_money(line.unit_price_minor, cur),
                 discount=_money(line.discount_minor, cur),
                 tax_rate=line.tax_rate or None,
+                tax_category=line.tax_category,
                 tax=_money(line.tax_minor, cur),
                 total=_money(line.total_minor, cur),
                 allocations=[
@@ -60,14 +62,27 @@ def order_view(
             subtotal=_money(order.subtotal_minor, cur),
             discount_total=_money(order.discount_total_minor, cur),
             shipping_total=_money(order.shipping_total_minor, cur),
+            shipping_tax=_money(order.shipping_tax_minor, cur),
             tax_total=_money(order.tax_total_minor, cur),
             grand_total=_money(order.grand_total_minor, cur),
+            tax_breakdown=[
+                TaxBreakdownEntry(
+                    rate=entry["rate"],
+                    category=entry.get("category"),
+                    taxable=_money(entry["taxable_minor"], cur),
+                    tax=_money(entry["tax_minor"], cur),
+                )
+                for entry in order.tax_breakdown or ()
+            ],
         ),
         placed_at=order.placed_at,
         created_at=order.created_at,
         updated_at=order.updated_at,
         version=order.version,
         pickup_warehouse_id=order.pickup_warehouse_id,
+        prices_include_tax=order.prices_include_tax,
+        payment_status=order.payment_status,
+        hold_type=order.hold_type,
     )
 
 
@@ -81,6 +96,7 @@ def summary_view(order: OrderRow) -> OrderSummary:
         customer_id=order.customer_id,
         tags=order.tags,
         grand_total=_money(order.grand_total_minor, order.currency),
+        payment_status=order.payment_status,
         placed_at=order.placed_at,
         version=order.version,
     )

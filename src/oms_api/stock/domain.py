@@ -167,6 +167,8 @@ class SkuStock:
     name: str
     active: bool
     candidates: list[StockCandidate]
+    tax_category: str = "standard"
+    """The SKU's tax category (placement taxes the line by it)."""
 
 
 @dataclass(frozen=True, slots=True)

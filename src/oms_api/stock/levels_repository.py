@@ -25,6 +25,7 @@ async def load_candidates(session: AsyncSession, sku_codes: Iterable[str]) -> di
             Sku.sku,
             Sku.name,
             Sku.active,
+            Sku.tax_category,
             StockLevel.id.label("level_id"),
             Warehouse.id.label("wid"),
             Warehouse.code,
@@ -38,7 +39,7 @@ async def load_candidates(session: AsyncSession, sku_codes: Iterable[str]) -> di
     )
     found: dict[str, SkuStock] = {}
     for row in await session.execute(stmt):
-        stock = found.setdefault(row.sku, SkuStock(row.id, row.sku, row.name, row.active, []))
+        stock = found.setdefault(row.sku, SkuStock(row.id, row.sku, row.name, row.active, [], row.tax_category))
         if row.level_id is not None and row.wid is not None:
             stock.candidates.append(StockCandidate(row.wid, row.code, row.priority, row.available, row.level_id))
     return found
@@ -103,7 +104,7 @@ async def load_levels(
 
 
 _LOCK_LEVELS_BY_CODE = (
-    select(*_FACTS, Sku.name, Sku.active.label("sku_active"))
+    select(*_FACTS, Sku.name, Sku.active.label("sku_active"), Sku.tax_category)
     .join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
     .join(Sku, Sku.id == StockLevel.sku_id)
     .where(Sku.sku.in_(bindparam("codes", expanding=True)))
@@ -131,7 +132,7 @@ async def lock_levels_by_code(
     for row in await session.execute(_LOCK_LEVELS_BY_CODE, {"codes": codes}):
         level = _facts(row)
         levels.append(level)
-        stock = skus.setdefault(row.sku, SkuStock(row.sku_id, row.sku, row.name, row.sku_active, []))
+        stock = skus.setdefault(row.sku, SkuStock(row.sku_id, row.sku, row.name, row.sku_active, [], row.tax_category))
         if row.active:
             stock.candidates.append(StockCandidate(row.wid, row.code, row.priority, level.available, row.id))
     missing = [code for code in codes if code not in skus]

@@ -29,6 +29,7 @@ from oms_api.kit.clock import utcnow
 from oms_api.kit.metrics import JOB_RUNS, JOB_SECONDS
 from oms_api.kit.redaction import describe
 from oms_api.kit.sql import upsert_insert
+from oms_api.payments.tasks import reconcile_pending as reconcile_payments
 from oms_api.settings import Settings
 from oms_api.webhooks.tasks import purge_deliveries
 from oms_api.worker.models import ScheduledJob, WorkerLock
@@ -100,6 +101,18 @@ def default_jobs(settings: Settings) -> list[Job]:
                 "Turn stored storefront deliveries into orders",
             )
         )
+
+    async def settle_payments(session: AsyncSession) -> int:
+        return await reconcile_payments(session, settings)
+
+    jobs.append(
+        Job(
+            "payments_reconcile",
+            settings.job_payments_reconcile_seconds,
+            settle_payments,
+            "Ask payment gateways again about operations whose call timed out (same idempotency keys)",
+        )
+    )
     return jobs
 
 
