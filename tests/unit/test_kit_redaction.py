@@ -156,10 +156,16 @@ def test_our_events_are_scrubbed_and_their_exceptions_lose_their_messages(logged
 
 
 def test_result_rows_and_driver_traces_are_dropped_even_at_debug(logged: io.StringIO) -> None:
-    for name in ("sqlalchemy.engine.Engine", "aiosqlite"):
-        logging.getLogger(name).setLevel(logging.DEBUG)
-        logging.getLogger(name).debug("Row %r", ("Lovelace", "+44 20 7946 0958"))
-    logging.getLogger("sqlalchemy.engine.Engine").info("SELECT customers.phone FROM customers")
+    names = ("sqlalchemy.engine.Engine", "aiosqlite")
+    before = {name: logging.getLogger(name).level for name in names}
+    try:
+        for name in names:
+            logging.getLogger(name).setLevel(logging.DEBUG)
+            logging.getLogger(name).debug("Row %r", ("Lovelace", "+44 20 7946 0958"))
+        logging.getLogger("sqlalchemy.engine.Engine").info("SELECT customers.phone FROM customers")
+    finally:  # later tests of this process must not echo SQL (the CLI tests read what the commands print)
+        for name, level in before.items():
+            logging.getLogger(name).setLevel(level)
     assert [e["event"] for e in _lines(logged)] == ["SELECT customers.phone FROM customers"]
 
 
