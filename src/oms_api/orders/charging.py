@@ -48,13 +48,9 @@ async def _shipping_tax(session: AsyncSession, order: OrderRow, rate: Money) -> 
     rules = await taxes.rates_for(
         session, country, address.get("region"), set(pricing.SHIPPING_CATEGORIES), utcnow().date()
     )
-    found = pricing.shipping_rate_of(rules)
-    if found is None:
-        return Money.zero(order.currency), None
     basis: tax_rules.Basis = "tax_inclusive" if order.prices_include_tax else "tax_exclusive"
-    amounts = tax_rules.line_tax(rate, found.rate, basis)
-    entry = tax_rules.breakdown([tax_rules.TaxedLine.of(found, amounts)])[0]
-    return amounts.tax, entry.to_json()
+    tax, taxed = pricing.tax_shipping(rules, rate, basis)
+    return tax, tax_rules.breakdown([taxed])[0].to_json() if taxed is not None else None
 
 
 def _apply(order: OrderRow, rate: Money, shipping_tax: tuple[Money, dict[str, object] | None]) -> None:

@@ -150,11 +150,9 @@ async def price(
     shipping = shipping_charge(body, channel, lines_value)
     shipping_tax = _money(body.shipping_tax, cur, "/body/shipping_tax")
     if shipping_tax is None and shipping is not None and shipping.amount and rules is not None:
-        shipping_rate = shipping_rate_of(rules)
-        if shipping_rate is not None:
-            shipping_amounts = tax_rules.line_tax(shipping, shipping_rate.rate, basis)
-            shipping_tax = shipping_amounts.tax
-            taxed.append(tax_rules.TaxedLine.of(shipping_rate, shipping_amounts))
+        shipping_tax, shipping_taxed = tax_shipping(rules, shipping, basis)
+        if shipping_taxed is not None:
+            taxed.append(shipping_taxed)
     shipping_tax = shipping_tax or Money.zero(cur)
     try:
         totals = domain.order_totals(cur, amounts, shipping, shipping_tax, tax_included=included)
@@ -183,6 +181,17 @@ def _resolve(rules: tax_rules.TaxRules, category: str, pointer: str) -> tax_rule
             "tax_rate_missing",
         )
     return found
+
+
+def tax_shipping(
+    rules: tax_rules.TaxRules, shipping: Money, basis: tax_rules.Basis
+) -> tuple[Money, tax_rules.TaxedLine | None]:
+    """The tax of a shipping charge at the destination, and what the breakdown counts of it (None: untaxed)."""
+    rate = shipping_rate_of(rules)
+    if rate is None:
+        return Money.zero(shipping.currency), None
+    amounts = tax_rules.line_tax(shipping, rate.rate, basis)
+    return amounts.tax, tax_rules.TaxedLine.of(rate, amounts)
 
 
 def shipping_rate_of(rules: tax_rules.TaxRules) -> tax_rules.ResolvedRate | None:
