@@ -11,6 +11,8 @@ from fastapi.routing import APIRoute
 
 
 def all_routers() -> list[APIRouter]:
+    from oms_api.accounting.quickbooks_router import router as quickbooks
+    from oms_api.accounting.router import router as accounting
     from oms_api.carriers.router import router as carriers
     from oms_api.carts.router import router as carts
     from oms_api.catalog.router import router as catalog
@@ -24,11 +26,14 @@ def all_routers() -> list[APIRouter]:
     from oms_api.health import router as health
     from oms_api.integrations.easypost_router import router as easypost
     from oms_api.integrations.inbound.router import router as inbound
+    from oms_api.invoices.receivables_router import router as receivables
+    from oms_api.invoices.router import router as invoices
     from oms_api.orders.allocation_router import router as allocation
     from oms_api.orders.router import router as orders
     from oms_api.payments.router import router as payments
     from oms_api.payments.stripe_router import router as stripe
     from oms_api.promises.router import router as promises
+    from oms_api.quotes.router import router as quotes
     from oms_api.stock.router import router as stock
     from oms_api.stock.warehouses_router import router as warehouses
     from oms_api.taxes.router import router as taxes
@@ -52,6 +57,11 @@ def all_routers() -> list[APIRouter]:
         fx,
         taxes,
         payments,
+        invoices,
+        receivables,
+        quotes,
+        accounting,
+        quickbooks,
         easypost,
         stripe,
         inbound,

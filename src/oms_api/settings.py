@@ -126,6 +126,9 @@ class Settings(BaseSettings):
     )
     job_idempotency_purge_seconds: int = Field(3600, ge=1, description="Interval of the idempotency-key purge job")
     job_cart_expiry_seconds: int = Field(15, ge=1, description="Interval of the cart expiry job")
+    job_quote_expiry_seconds: int = Field(
+        600, ge=1, description="Interval of the job expiring sent quotes past their validity (and their held stock)"
+    )
     job_intake_seconds: int = Field(2, ge=1, description="Interval of the storefront intake processing job")
     job_webhooks_purge_seconds: int = Field(3600, ge=1, description="Interval of the delivery retention purge job")
     # --- body limits and rate limits (issue 9) ---
@@ -168,11 +171,26 @@ class Settings(BaseSettings):
         description="Signing secret (whsec_…) of the Stripe webhook endpoint; unset: its deliveries are refused (401)",
     )
     stripe_api_base: str = Field("https://api.stripe.com", description="Base URL of the Stripe API (tests: a stub)")
+    # --- accounting (issue 11) ---
+    quickbooks_verifier_token: SecretStr | None = Field(
+        None,
+        description="Verifier token of the QuickBooks webhook (intuit-signature); unset: notifications are refused",
+    )
+    quickbooks_api_base: str = Field(
+        "https://quickbooks.api.intuit.com", description="Base URL of the QuickBooks Online API (sandbox or a stub)"
+    )
+    quickbooks_realm_id: str | None = Field(None, description="The QuickBooks company (realm) whose payments apply")
+    quickbooks_access_token: SecretStr | None = Field(
+        None, description="OAuth 2.0 access token the QuickBooks API is read with (payments and invoices)"
+    )
     payments_gateway_timeout_seconds: float = Field(
         20.0, gt=0, le=120, description="Time limit of one payment gateway call; past it the operation is pending"
     )
     job_payments_reconcile_seconds: int = Field(
         60, ge=1, description="Interval of the job settling payment operations whose gateway call timed out"
+    )
+    job_invoice_overdue_seconds: int = Field(
+        3600, ge=1, description="Interval of the job marking invoices past their due date overdue"
     )
 
     @field_validator("base_currency")

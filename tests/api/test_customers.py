@@ -251,7 +251,19 @@ async def test_events_carry_a_minimal_snapshot(api: httpx.AsyncClient, database_
     await api.patch(f"/v1/customers/{customer['id']}", json={"last_name": "Byron"})
     events = await recorded_events(database_url, customer["id"])
     assert [e["type"] for e in events] == ["customer.created", "customer.updated"]
-    assert set(events[0]["data"]) == {"id", "email", "first_name", "last_name", "tags", "version"}
+    assert set(events[0]["data"]) == {
+        "id",
+        "email",
+        "first_name",
+        "last_name",
+        "tags",
+        "version",
+        # how a business customer is invoiced (issue 11): no address, phone or notes still
+        "company",
+        "vat_id",
+        "payment_terms",
+        "credit_limit_minor",
+    }
     assert events[0]["data"]["tags"] == ["vip"]
     assert events[1]["data"]["last_name"] == "Byron"
     assert events[1]["data"]["version"] == 2

@@ -205,7 +205,7 @@ async def test_a_storefronts_own_payment_is_recorded_as_captured_and_cannot_be_m
 async def test_on_terms_orders_take_no_payment(api: httpx.AsyncClient) -> None:
     shop = await paying_shop(api, "on_terms")
     made = await placed(api, shop)
-    assert (made["status"], made["payment_status"]) == ("confirmed", "unpaid")
+    assert (made["status"], made["payment_status"]) == ("confirmed", "on_terms")
     assert (await order_payments(api, made["id"]))["data"] == []
 
 

@@ -22,6 +22,10 @@ PaymentPolicy = Literal["external", "authorize_at_placement", "capture_at_placem
 """When the channel's orders take their money: ``external`` (the storefront already took it), authorised at
 placement and captured shipment by shipment as each ships, captured whole at placement, or invoiced on terms."""
 
+InvoicePolicy = Literal["per_shipment", "per_order", "manual"]
+"""When the channel's orders are invoiced: for each shipment as it ships, once the whole order has shipped, or only
+when asked (``POST /v1/orders/{id}/invoices``)."""
+
 PaymentGateway = Literal["test", "stripe"]
 """The gateway a channel's payments go through (the built-in test gateway, or Stripe)."""
 

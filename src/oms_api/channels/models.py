@@ -60,6 +60,16 @@ class Channel(IdMixin, VersionMixin, TimestampMixin, Base):
         "null: as the order gives it",
     )
 
+    invoice_policy: Mapped[str] = mapped_column(
+        String(16),
+        default="manual",
+        server_default="manual",
+        doc="per_shipment (an invoice when each shipment ships), per_order (when the order has shipped), or manual",
+    )
+    legal_entity: Mapped[str | None] = mapped_column(
+        String(32), default=None, doc="Code of the legal entity that invoices its orders (null: the default one)"
+    )
+
     @property
     def sourcing(self) -> dict[str, Any]:
         """The channel's sourcing policy with defaults filled in (see allocation.domain.Strategy)."""

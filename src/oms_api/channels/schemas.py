@@ -10,7 +10,14 @@ from pydantic import AfterValidator, Field, StringConstraints, field_validator, 
 
 from oms_api.allocation.domain import Strategy
 from oms_api.carriers.domain import ShippingChoice
-from oms_api.channels.domain import ChannelType, PaymentGateway, PaymentPolicy, PriceBasis, ShippingChargeMode
+from oms_api.channels.domain import (
+    ChannelType,
+    InvoicePolicy,
+    PaymentGateway,
+    PaymentPolicy,
+    PriceBasis,
+    ShippingChargeMode,
+)
 from oms_api.kit.schemas import (
     SINGLE_LINE,
     Code,
@@ -106,6 +113,22 @@ PaymentPolicyField = Annotated[
     ),
 ]
 PaymentGatewayField = Annotated[PaymentGateway, Field(description="The gateway of the channel's payments")]
+InvoicePolicyField = Annotated[
+    InvoicePolicy,
+    Field(
+        description="per_shipment: an invoice is issued for each shipment as it ships; per_order: one invoice when "
+        "the whole order has shipped; manual: only POST /v1/orders/{id}/invoices issues one"
+    ),
+]
+LegalEntityField = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=32,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+        description="Code of the legal entity that invoices this channel's orders (absent: the default entity)",
+    ),
+]
 
 
 class ShippingCharge(StrictModel):
@@ -156,6 +179,8 @@ class ChannelCreate(StrictModel):
     payment_policy: PaymentPolicyField = "external"
     payment_gateway: PaymentGatewayField = "test"
     shipping_charge: ShippingCharge | None = None
+    invoice_policy: InvoicePolicyField = "manual"
+    legal_entity: LegalEntityField | None = None
 
 
 class ChannelUpdate(StrictModel):
@@ -173,6 +198,10 @@ class ChannelUpdate(StrictModel):
     payment_policy: PaymentPolicyField | None = None
     payment_gateway: PaymentGatewayField | None = None
     shipping_charge: ShippingCharge | None = None
+    invoice_policy: InvoicePolicyField | None = None
+    legal_entity: LegalEntityField | None = Field(
+        default=None, description="Code of the legal entity that invoices (null: back to the default entity)"
+    )
 
     @field_validator(
         "name",
@@ -187,6 +216,7 @@ class ChannelUpdate(StrictModel):
         "payment_policy",
         "payment_gateway",
         "shipping_charge",
+        "invoice_policy",
     )
     @classmethod
     def _not_null(cls, value: Any) -> Any:
@@ -213,6 +243,8 @@ class Channel(OutModel):
     payment_policy: str
     payment_gateway: str
     shipping_charge: ShippingChargeOut
+    invoice_policy: str
+    legal_entity: str | None = Field(description="The legal entity that invoices (null: the default one)")
     version: int
 
     @field_validator("shipping_charge", mode="before")

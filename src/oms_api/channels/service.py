@@ -36,6 +36,8 @@ def snapshot(channel: Channel) -> dict[str, object]:
         "payment_policy": channel.payment_policy,
         "payment_gateway": channel.payment_gateway,
         "shipping_charge": channel.shipping_charge or {"mode": "as_given"},
+        "invoice_policy": channel.invoice_policy,
+        "legal_entity": channel.legal_entity,
         "version": channel.version,
     }
 

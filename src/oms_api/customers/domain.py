@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import calendar
 import re
 import unicodedata
+import uuid
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
 
 EMAIL_MAX_LENGTH = 254  # RFC 5321 path limit, minus the angle brackets
 LOCAL_PART_MAX_LENGTH = 64
@@ -73,3 +80,81 @@ def parse_external_ref(value: str) -> tuple[str, str]:
     if not 1 <= len(ref) <= EXTERNAL_ID_MAX_LENGTH:
         raise ValueError(f"the id of an external reference has 1 to {EXTERNAL_ID_MAX_LENGTH} characters")
     return source, ref
+
+
+class TermsKind(StrEnum):
+    DUE_ON_RECEIPT = "due_on_receipt"
+    NET = "net"
+    """Due ``days`` after the invoice date (net 30)."""
+    END_OF_MONTH_PLUS = "end_of_month_plus"
+    """Due ``days`` after the end of the invoice's month (end of month + 10)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentTerms:
+    """When a business customer's invoices are due, and the early-payment discount it is offered (``2 % if paid
+    within 10 days``). Stored on the customer, copied onto each invoice at issue."""
+
+    kind: TermsKind
+    days: int = 0
+    discount_percent: Decimal | None = None
+    discount_days: int | None = None
+
+    def due_date(self, issued: date) -> date:
+        if self.kind == TermsKind.DUE_ON_RECEIPT:
+            return issued
+        if self.kind == TermsKind.NET:
+            return issued + timedelta(days=self.days)
+        month_end = date(issued.year, issued.month, calendar.monthrange(issued.year, issued.month)[1])
+        return month_end + timedelta(days=self.days)
+
+    def discount_until(self, issued: date) -> date | None:
+        """The last day the early-payment discount applies (None when none is offered)."""
+        if self.discount_percent is None or self.discount_days is None:
+            return None
+        return issued + timedelta(days=self.discount_days)
+
+    def describe(self) -> str:
+        """As printed on an invoice: ``Net 30``, ``End of month + 10``, ``Due on receipt``; with the discount."""
+        text = {
+            TermsKind.DUE_ON_RECEIPT: "Due on receipt",
+            TermsKind.NET: f"Net {self.days}",
+            TermsKind.END_OF_MONTH_PLUS: f"End of month + {self.days} days",
+        }[self.kind]
+        if self.discount_percent is not None and self.discount_days is not None:
+            text += f", {self.discount_percent.normalize():f} % discount if paid within {self.discount_days} days"
+        return text
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind.value,
+            "days": self.days,
+            "discount_percent": None if self.discount_percent is None else str(self.discount_percent),
+            "discount_days": self.discount_days,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PaymentTerms:
+        percent = data.get("discount_percent")
+        return cls(
+            TermsKind(data["kind"]),
+            int(data.get("days") or 0),
+            None if percent is None else Decimal(percent),
+            data.get("discount_days"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Billing:
+    """What invoicing and credit control need of a customer (``customers.service.billing_of``)."""
+
+    customer_id: uuid.UUID
+    name: str
+    """The person's name, or the e-mail when no name is known."""
+    company: str | None
+    vat_id: str | None
+    email: str | None
+    terms: PaymentTerms | None
+    """None: a consumer, paying at checkout (invoices are due on receipt)."""
+    credit_limit_minor: int | None
+    """In the base currency's minor units; None: no limit."""

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from oms_api.kit.event_types import declare
 
@@ -15,6 +16,12 @@ class CustomerEventData(BaseModel):
     first_name: str | None
     last_name: str | None
     tags: list[str]
+    company: str | None = None
+    vat_id: str | None = None
+    payment_terms: dict[str, Any] | None = Field(
+        None, description="kind (due_on_receipt, net, end_of_month_plus), days, discount_percent, discount_days"
+    )
+    credit_limit_minor: int | None = Field(None, description="In the base currency's minor units; null: no limit")
     version: int
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, String, Text
+from sqlalchemy import JSON, BigInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from oms_api.kit.db import Base, IdMixin, TimestampMixin, VersionMixin
@@ -23,3 +23,10 @@ class Customer(IdMixin, VersionMixin, TimestampMixin, Base):
     tags: Mapped[list[str]] = mapped_column(TagSet, default=list)
     external_refs: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     notes: Mapped[str | None] = mapped_column(Text)
+    vat_id: Mapped[str | None] = mapped_column(String(32), default=None, doc="Normalised by kit.vat (e.g. DE123456789)")
+    payment_terms: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON(none_as_null=True), default=None, doc="customers.domain.PaymentTerms.to_json(); null: pays at checkout"
+    )
+    credit_limit_minor: Mapped[int | None] = mapped_column(
+        BigInteger, default=None, doc="In the base currency's minor units; null: no limit"
+    )

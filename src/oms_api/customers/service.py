@@ -15,16 +15,22 @@ from oms_api.kit.auth import Principal
 from oms_api.kit.errors import Conflict, NotFound, field_error
 from oms_api.kit.etags import check_if_match
 from oms_api.kit.pagination import PageParams, Slice
+from oms_api.settings import get_settings
 
 
 def snapshot(customer: Customer) -> dict[str, object]:
-    """The event payload: enough to recognise the customer, no addresses, phone or notes (data minimisation)."""
+    """The event payload: enough to recognise the customer and how it is invoiced, no addresses, phone or notes
+    (data minimisation)."""
     return {
         "id": str(customer.id),
         "email": customer.email,
         "first_name": customer.first_name,
         "last_name": customer.last_name,
         "tags": list(customer.tags),
+        "company": customer.company,
+        "vat_id": customer.vat_id,
+        "payment_terms": customer.payment_terms,
+        "credit_limit_minor": customer.credit_limit_minor,
         "version": customer.version,
     }
 
@@ -48,7 +54,24 @@ def _stored(data: CustomerCreate | CustomerUpdate) -> dict[str, Any]:
     values = data.model_dump(exclude_unset=isinstance(data, CustomerUpdate))
     if "addresses" in values:
         values["addresses"] = [a.model_dump(mode="json", exclude_none=True) for a in data.addresses or []]
+    if "payment_terms" in values:
+        values["payment_terms"] = None if data.payment_terms is None else data.payment_terms.to_domain().to_json()
+    if "credit_limit" in values:
+        del values["credit_limit"]
+        values["credit_limit_minor"] = _credit_limit_minor(data)
     return values
+
+
+def _credit_limit_minor(data: CustomerCreate | CustomerUpdate) -> int | None:
+    """A credit limit is in the base currency: that is the currency receivables and exposure are summed in."""
+    if data.credit_limit is None:
+        return None
+    base = get_settings().base_currency
+    if data.credit_limit.currency != base:
+        raise field_error(
+            "/body/credit_limit/currency", f"a credit limit is in the base currency ({base})", "currency_not_base"
+        )
+    return data.credit_limit.to_money().minor
 
 
 async def _find_or_add(session: AsyncSession, actor: Principal, data: CustomerCreate) -> tuple[Customer, bool]:
@@ -149,3 +172,20 @@ async def list_customers(
         except ValueError as exc:
             raise field_error("/query/external_ref", str(exc), code="invalid_external_ref") from exc
     return await repository.list_customers(session, page, email=email, tag=tag, q=q, external_ref=ref)
+
+
+async def billing_of(session: AsyncSession, customer_id: uuid.UUID) -> domain.Billing | None:
+    """What invoicing and credit control need of a customer (None when there is no such customer)."""
+    customer = await repository.get(session, customer_id)
+    if customer is None:
+        return None
+    person = " ".join(p for p in (customer.first_name, customer.last_name) if p)
+    return domain.Billing(
+        customer_id=customer.id,
+        name=person or customer.email or customer.company or "",
+        company=customer.company,
+        vat_id=customer.vat_id,
+        email=customer.email,
+        terms=None if customer.payment_terms is None else domain.PaymentTerms.from_json(customer.payment_terms),
+        credit_limit_minor=customer.credit_limit_minor,
+    )

@@ -1,12 +1,14 @@
 """The integrations context's service: what other contexts may use of it.
 
-Today that is the payment gateway port (``integrations.payments``): the payments context asks a gateway to
+Today that is QuickBooks' inbound adapter (``quickbooks``: signatures, notifications, payments read from its
+API), and the payment gateway port (``integrations.payments``): the payments context asks a gateway to
 authorise, capture, void and refund, and to read its webhooks, through these names only; and who acts when a
 platform's webhook changes something (``platform_actor``).
 """
 
 from __future__ import annotations
 
+from oms_api.integrations.accounting import quickbooks as quickbooks
 from oms_api.integrations.base import platform_actor
 from oms_api.integrations.payments.base import (
     GatewayError,
@@ -36,5 +38,6 @@ __all__ = [
     "card_summary",
     "gateway_for",
     "platform_actor",
+    "quickbooks",
     "stripe_gateway",
 ]

@@ -29,6 +29,12 @@ class Scope(StrEnum):
     TAXES_WRITE = "taxes:write"
     PAYMENTS_READ = "payments:read"
     PAYMENTS_WRITE = "payments:write"
+    INVOICES_READ = "invoices:read"
+    INVOICES_WRITE = "invoices:write"
+    ACCOUNTING_READ = "accounting:read"
+    ACCOUNTING_WRITE = "accounting:write"
+    QUOTES_READ = "quotes:read"
+    QUOTES_WRITE = "quotes:write"
 
 
 @dataclass(frozen=True, slots=True)

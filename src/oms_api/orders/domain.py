@@ -32,7 +32,12 @@ class OrderPaymentStatus(StrEnum):
     PARTIALLY_REFUNDED = "partially_refunded"
     REFUNDED = "refunded"
     OVERPAID = "overpaid"
+    ON_TERMS = "on_terms"
+    """Nothing was asked of a gateway: the order is invoiced and paid by its customer's payment terms."""
 
+
+CREDIT_HOLD = "credit"
+"""The hold type of an order placed over its customer's credit limit (invoices' credit control)."""
 
 S = OrderStatus
 TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {

@@ -52,28 +52,34 @@ class Draft:
     stock: dict[str, SkuStock]
     levels: list[LevelFacts] | None = None
     """Every stock level of the order's SKUs, row-locked (``draft_order(lock_stock=True)``)."""
+    credit_check: bool = False
+    """The customer has (or may have) a credit limit: invoices' reaction to ``OrderPlaced`` may hold the order."""
 
 
 async def _channel_and_customer(
     session: AsyncSession, actor: Principal, body: OrderCreate, channel: Channel | None, *, intake: bool
-) -> tuple[Channel, uuid.UUID | None, bool | None]:
-    """The order's channel, customer id (422 naming the field otherwise) and whether its destination has tax rates
-    (None: not known); one query when the order names an existing customer by id. An intake order's channel may
-    have stopped selling: the order is then held."""
+) -> tuple[Channel, uuid.UUID | None, bool | None, bool]:
+    """The order's channel, customer id (422 naming the field otherwise), whether its destination has tax rates
+    (None: not known) and whether its customer may have a credit limit (False only when known not to); one query
+    when the order names an existing customer by id. An intake order's channel may have stopped selling: the
+    order is then held."""
     customer = body.customer
     known: bool | None = None
     taxed: bool | None = None
+    limited = True
     if channel is None:
         ref_id = customer.id if isinstance(customer, CustomerRef) else None
         first = await repository.channel_and_customer(session, body.channel, ref_id, body.shipping_address.country)
         channel, taxed = first.channel, first.destination_taxed
         known = first.customer_known if ref_id is not None else None
+        limited = first.customer_credit_limited
     channel = channels.check_selling(channel, body.channel, inactive_ok=intake)
     if isinstance(customer, CustomerRef) and known is not None:
         if not known:
             raise field_error("/body/customer/id", "no customer has this id", "unknown_customer")
-        return channel, customer.id, taxed
-    return channel, await customers.customer_for(session, actor, customer), taxed
+        return channel, customer.id, taxed, limited
+    customer_id = await customers.customer_for(session, actor, customer)
+    return channel, customer_id, taxed, customer_id is not None
 
 
 async def _pickup_warehouse(session: AsyncSession, body: OrderCreate) -> uuid.UUID | None:
@@ -108,7 +114,9 @@ async def draft_order(
     and an inactive channel is allowed, for the caller to hold the order instead of refusing it.
     """
     intake = intake_names is not None
-    channel, customer_id, taxed = await _channel_and_customer(session, actor, body, channel, intake=intake)
+    channel, customer_id, taxed, credit_check = await _channel_and_customer(
+        session, actor, body, channel, intake=intake
+    )
     codes = [line.sku for line in body.lines]
     levels = None
     if lock_stock:
@@ -176,7 +184,7 @@ async def draft_order(
                 total_minor=amounts[i].total.minor,
             )
         )
-    return Draft(channel, order, lines, found, levels)
+    return Draft(channel, order, lines, found, levels, credit_check)
 
 
 def sku_problems(lines: Sequence[LineRow], found: dict[str, SkuStock]) -> list[str]:
@@ -244,8 +252,9 @@ async def placed(session: AsyncSession, actor: Principal, draft: Draft, body: Or
     """Publish ``OrderPlaced`` (payments take the order's money by the channel's policy) and answer the order as
     it stands after: a failed or pending authorisation has put it on a payment hold.
 
-    An ``external`` channel's order that brings no payment changes nothing here, so the hot path reads nothing
-    more; otherwise the order is read again after the reaction."""
+    An ``external`` channel's order that brings no payment and whose customer has no credit limit changes nothing
+    here, so the hot path reads nothing more; otherwise the order is read again after the reactions (a payment
+    or a ``credit`` hold)."""
     order = draft.order
     payment = body.payment.model_dump(exclude_none=True) if body.payment else None
     await bus.publish(
@@ -259,9 +268,11 @@ async def placed(session: AsyncSession, actor: Principal, draft: Draft, body: Or
             payment,
             actor,
             draft.channel.payment_policy,
+            order.customer_id,
+            draft.credit_check,
         ),
     )
-    if payment is None and draft.channel.payment_policy == "external":
+    if payment is None and draft.channel.payment_policy == "external" and not draft.credit_check:
         return view
     return await reading.view_of(session, await reading.load(session, order.id))
 

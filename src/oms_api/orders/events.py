@@ -47,6 +47,10 @@ class OrderPlaced:
     actor: Principal
     payment_policy: str = "external"
     """The channel's payment policy when the order was placed (a reaction with nothing to do needs no read)."""
+    customer_id: uuid.UUID | None = None
+    credit_check: bool = False
+    """The customer has (or may have) a credit limit: invoices check the order against it (False: known not to,
+    or no customer; nothing to read)."""
 
 
 class OrderEventPayload(Order):

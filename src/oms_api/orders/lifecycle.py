@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from oms_api.kit import bus
 from oms_api.kit.auth import Principal
 from oms_api.kit.clock import utcnow
-from oms_api.kit.errors import Conflict
+from oms_api.kit.errors import Conflict, field_error
 from oms_api.kit.etags import check_if_match
 from oms_api.orders import domain, reading, repository
-from oms_api.orders.domain import OrderStatus
+from oms_api.orders.domain import CREDIT_HOLD, OrderStatus
 from oms_api.orders.events import OrderCancelled
 from oms_api.orders.history import record_transition
 from oms_api.orders.models import Order as OrderRow
@@ -116,7 +116,8 @@ async def hold_order(
 async def release_hold(
     session: AsyncSession, actor: Principal, order_id: uuid.UUID, reason: str | None, if_match: str | None
 ) -> Order:
-    """Resume an order held with ``hold_order``, in the status it had."""
+    """Resume a held order in the status it had. A ``credit`` hold (over the customer's credit limit) needs a
+    reason: it is a decision to extend credit."""
     order = await reading.load(session, order_id, for_update=True)
     check_if_match(if_match, order.version)
     if order.status != OrderStatus.ON_HOLD:
@@ -125,6 +126,12 @@ async def release_hold(
             code="not_on_hold",
             current_status=order.status,
             allowed_transitions=sorted(domain.TRANSITIONS[OrderStatus(order.status)]),
+        )
+    if order.hold_type == CREDIT_HOLD and not (reason and reason.strip()):
+        raise field_error(
+            "/body/reason",
+            "releasing a credit hold takes a reason (who approved the credit, and why)",
+            "reason_required",
         )
     target = domain.release_target(OrderStatus(order.held_from) if order.held_from else None)
     previous = move(order, target)

@@ -36,11 +36,18 @@ async def set_payment_status(session: AsyncSession, order_id: uuid.UUID, status:
 async def hold_for_payment(session: AsyncSession, actor: Principal, order_id: uuid.UUID, reason: str) -> bool:
     """Put the order on a ``payment`` hold (its stock stays reserved); False when it cannot be held now (already
     on hold, shipped or cancelled), in which case nothing changes."""
+    return await hold_for(session, actor, order_id, PAYMENT_HOLD, reason)
+
+
+async def hold_for(session: AsyncSession, actor: Principal, order_id: uuid.UUID, hold_type: str, reason: str) -> bool:
+    """Put the order on a hold of ``hold_type`` (``payment``, ``credit``: another context's reason to stop it; its
+    stock stays reserved); False when it cannot be held now (already on hold, shipped or cancelled), in which case
+    nothing changes. The release endpoint resumes it."""
     order = await reading.load(session, order_id, for_update=True)
     if OrderStatus(order.status) not in domain.HOLDABLE:
         return False
     previous = move(order, OrderStatus.ON_HOLD)
-    order.held_from, order.hold_type, order.status_reason = previous.value, PAYMENT_HOLD, reason
+    order.held_from, order.hold_type, order.status_reason = previous.value, hold_type, reason
     await session.flush()
     view = await reading.view_of(session, order)
     record_transition(session, "order.on_hold", view, previous, OrderStatus.ON_HOLD, actor, reason)

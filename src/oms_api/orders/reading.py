@@ -72,3 +72,14 @@ async def list_orders(
 async def history(session: AsyncSession, order_id: uuid.UUID) -> list[Event]:
     await load(session, order_id)
     return await repository.events_of(session, order_id)
+
+
+OPEN_FOR_CREDIT = ("cancelled", "completed")
+
+
+async def open_orders_of(session: AsyncSession, customer_id: uuid.UUID) -> list[tuple[uuid.UUID, str, int]]:
+    """The customer's orders still running (neither cancelled nor completed) as ``(order id, currency, amount)``,
+    the amount being the grand total less the value of units cancelled after part of it shipped (what credit
+    control counts as exposure until it is invoiced)."""
+    rows = await repository.open_order_amounts(session, customer_id, OPEN_FOR_CREDIT)
+    return [(order_id, currency, total - cancelled) for order_id, currency, total, cancelled in rows]

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, exists, or_, select, update
+from sqlalchemy import Table, bindparam, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oms_api.channels.models import Channel
@@ -27,10 +27,10 @@ _ORDERS = cast(Table, Order.__table__)
 
 _CUSTOMER_KNOWN = exists().where(Customer.id == bindparam("customer_id"))
 _DESTINATION_TAXED = exists().where(TaxRate.country == bindparam("country"))
-_CHANNEL_BY_CODE = select(Channel, _CUSTOMER_KNOWN, _DESTINATION_TAXED).where(Channel.code == bindparam("ref"))
-_CHANNEL_BY_ID_OR_CODE = select(Channel, _CUSTOMER_KNOWN, _DESTINATION_TAXED).where(
-    or_(Channel.id == bindparam("ref_id"), Channel.code == bindparam("ref"))
-)
+_CUSTOMER_LIMITED = exists().where(Customer.id == bindparam("customer_id"), Customer.credit_limit_minor.is_not(None))
+_FIRST = (Channel, _CUSTOMER_KNOWN, _DESTINATION_TAXED, _CUSTOMER_LIMITED)
+_CHANNEL_BY_CODE = select(*_FIRST).where(Channel.code == bindparam("ref"))
+_CHANNEL_BY_ID_OR_CODE = select(*_FIRST).where(or_(Channel.id == bindparam("ref_id"), Channel.code == bindparam("ref")))
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,13 +40,15 @@ class FirstRead:
     destination_taxed: bool
     """Whether any tax rate (of any period) names the destination's country: if none does, pricing needs no
     rules; if one does, pricing reads the rules in force (``taxes.service.rates_for``)."""
+    customer_credit_limited: bool = False
+    """Whether the customer has a credit limit (invoices check the order against it, and it may be held)."""
 
 
 async def channel_and_customer(
     session: AsyncSession, channel_ref: str, customer_id: uuid.UUID | None, country: str
 ) -> FirstRead:
-    """Placement's first read, one query: the channel by id or code, whether the customer exists, and whether the
-    destination country has tax rates.
+    """Placement's first read, one query: the channel by id or code, whether the customer exists (and has a credit
+    limit), and whether the destination country has tax rates.
 
     A deliberate read across contexts (like placement's SKU read): an order that names an existing customer
     needs no more of it than its existence, and an order shipped where no tax is collected needs no tax rules;
@@ -58,7 +60,7 @@ async def channel_and_customer(
     row = (await session.execute(stmt, params)).first()
     if row is None:
         return FirstRead(None, False, False)
-    return FirstRead(row[0], bool(row[1]), bool(row[2]))
+    return FirstRead(row[0], bool(row[1]), bool(row[2]), bool(row[3]))
 
 
 async def insert_order(session: AsyncSession, values: dict[str, Any]) -> bool:
@@ -217,3 +219,29 @@ async def bump_versions(session: AsyncSession, order_ids: Sequence[uuid.UUID], n
             .values(version=Order.version + 1, updated_at=now)
             .execution_options(synchronize_session=False)
         )
+
+
+async def open_order_amounts(
+    session: AsyncSession, customer_id: uuid.UUID, closed: Sequence[str]
+) -> list[tuple[uuid.UUID, str, int, int]]:
+    """(id, currency, grand total, value of cancelled units) of the customer's orders not in ``closed`` statuses;
+    a cancelled unit is worth its line's total pro rata, rounded half up (as payments count what is due)."""
+    cancelled = (
+        select(
+            OrderLine.order_id,
+            func.sum(
+                (2 * OrderLine.total_minor * OrderLine.cancelled_quantity + OrderLine.quantity)
+                // (2 * OrderLine.quantity)
+            ).label("value"),
+        )
+        .where(OrderLine.cancelled_quantity > 0, OrderLine.quantity > 0)
+        .group_by(OrderLine.order_id)
+        .subquery()
+    )
+    stmt = (
+        select(Order.id, Order.currency, Order.grand_total_minor, func.coalesce(cancelled.c.value, 0))
+        .outerjoin(cancelled, cancelled.c.order_id == Order.id)
+        .where(Order.customer_id == customer_id, Order.status.not_in(closed))
+        .order_by(Order.id)
+    )
+    return [(i, c, int(t), int(v)) for i, c, t, v in (await session.execute(stmt)).all()]

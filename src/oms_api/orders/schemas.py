@@ -188,9 +188,11 @@ class Order(OutModel):
     payment_status: str = Field(
         "unpaid",
         description="Derived from the order's payments: unpaid, authorized, partially_captured, paid, "
-        "partially_refunded, refunded or overpaid",
+        "partially_refunded, refunded or overpaid; on_terms: invoiced, paid later by the customer's payment terms",
     )
-    hold_type: str | None = Field(None, description="Why an order on hold is held: payment, manual")
+    hold_type: str | None = Field(
+        None, description="Why an order on hold is held: payment, credit (over the customer's credit limit), manual"
+    )
 
 
 class OrderSummary(OutModel):

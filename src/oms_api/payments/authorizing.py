@@ -75,7 +75,7 @@ async def authorize(
         return await gateway.authorize(amount, method, key, metadata)
 
     outcome = await ledger.run(session, settings, loaded, Asked(Kind.AUTHORIZATION, amount, key), actor.actor, call)
-    ledger.record(session, loaded, outcome, actor.actor)
+    await ledger.record(session, loaded, outcome, actor.actor)
     return outcome
 
 
@@ -96,7 +96,7 @@ async def capture_whole(
 
     asked = Asked(Kind.CAPTURE, amount, key, final=True, reason="captured at placement")
     outcome = await ledger.run(session, settings, loaded, asked, actor.actor, call)
-    ledger.record(session, loaded, outcome, actor.actor)
+    await ledger.record(session, loaded, outcome, actor.actor)
     return outcome
 
 
@@ -204,7 +204,7 @@ async def confirm(session: AsyncSession, settings: Settings, actor: Principal, p
 
     result = await ledger.ask(session, settings, payment, call)
     outcome = await ledger.settle(session, settings, loaded, request, result, actor.actor)
-    ledger.record(session, loaded, outcome, actor.actor)
+    await ledger.record(session, loaded, outcome, actor.actor)
     if outcome.status == Step.SUCCEEDED:
         await after_authorized(session, settings, actor, loaded)
     await ledger.update_order(session, payment.order_id)

@@ -43,7 +43,7 @@ async def capture_payment(
 
     asked = Asked(Kind.CAPTURE, amount, key, final=final, reason=reason)
     outcome = await ledger.run(session, settings, loaded, asked, actor.actor, call)
-    ledger.record(session, loaded, outcome, actor.actor)
+    await ledger.record(session, loaded, outcome, actor.actor)
     return outcome
 
 

@@ -62,6 +62,8 @@ class OrderPaymentStatus(StrEnum):
     PARTIALLY_REFUNDED = "partially_refunded"
     REFUNDED = "refunded"
     OVERPAID = "overpaid"
+    ON_TERMS = "on_terms"
+    """Nothing was asked of a gateway: the order is invoiced and paid by its customer's payment terms."""
 
 
 @dataclass(frozen=True, slots=True)

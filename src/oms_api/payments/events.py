@@ -3,6 +3,10 @@ appended (``transaction``)."""
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
 from oms_api.kit.event_types import declare
 from oms_api.payments.schemas import PaymentEventData
 
@@ -36,3 +40,27 @@ PAYMENT_FAILED = declare(
     "The gateway refused a capture, void or refund (transaction.kind and error_code say which and why).",
     PaymentEventData,
 )
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentMoved:
+    """Domain event: money moved for an order: a capture (money in) or a refund (money out) succeeded, through a
+    gateway the OMS calls or as a storefront recorded it. Published in the transaction that appends the outcome;
+    invoices apply it to the order's invoices, accounting posts it to the gateway's clearing account.
+
+    ``base_amount_minor`` and ``fx_rate`` are the conversion to the base currency recorded with the entry (None when
+    no rate was in force)."""
+
+    order_id: uuid.UUID
+    payment_id: uuid.UUID
+    transaction_id: uuid.UUID
+    kind: str
+    """``capture`` or ``refund``."""
+    amount_minor: int
+    currency: str
+    gateway: str
+    base_currency: str | None
+    base_amount_minor: int | None
+    fx_rate: str | None
+    occurred_at: datetime
+    actor: str

@@ -28,7 +28,7 @@ from oms_api.fx import domain as fx_domain
 from oms_api.fx import service as fx
 from oms_api.integrations import service as gateways
 from oms_api.integrations.service import GatewayResult, GatewayStatus, PaymentGateway
-from oms_api.kit import outbox
+from oms_api.kit import bus, outbox
 from oms_api.kit.clock import utcnow
 from oms_api.kit.errors import Conflict, NotFound, OmsError
 from oms_api.kit.ids import uuid7
@@ -36,6 +36,7 @@ from oms_api.kit.money import Money
 from oms_api.orders import service as orders
 from oms_api.payments import domain, repository
 from oms_api.payments.domain import Kind, Step
+from oms_api.payments.events import PaymentMoved
 from oms_api.payments.models import Payment, PaymentTransaction
 from oms_api.payments.views import entry_of, event_data
 from oms_api.settings import Settings
@@ -300,14 +301,33 @@ _EVENT_OF = {
 }
 
 
-def record(session: AsyncSession, loaded: Loaded, outcome: PaymentTransaction, actor: str) -> None:
+async def record(session: AsyncSession, loaded: Loaded, outcome: PaymentTransaction, actor: str) -> None:
     """The public event of an outcome: ``payment.<what happened>``, ``payment.failed`` for a refused capture,
-    void or refund, ``payment.pending`` for an outcome still unknown."""
+    void or refund, ``payment.pending`` for an outcome still unknown; and, when money moved (a capture or refund
+    succeeded), the domain event ``PaymentMoved`` for invoices and accounting."""
     step = Step(outcome.status)
     kind = Kind(outcome.kind)
     name = _EVENT_OF.get((kind, step)) or ("payment.pending" if step == Step.PENDING else "payment.failed")
     data = event_data(loaded.payment, loaded.entries, outcome)
     outbox.record(session, name, "payment", loaded.payment.id, data, actor=actor, reason=outcome.reason)
+    if step == Step.SUCCEEDED and kind in (Kind.CAPTURE, Kind.REFUND):
+        await bus.publish(
+            session,
+            PaymentMoved(
+                order_id=loaded.payment.order_id,
+                payment_id=loaded.payment.id,
+                transaction_id=outcome.id,
+                kind=kind.value,
+                amount_minor=outcome.amount_minor,
+                currency=outcome.currency,
+                gateway=loaded.payment.gateway,
+                base_currency=outcome.base_currency,
+                base_amount_minor=outcome.base_amount_minor,
+                fx_rate=outcome.fx_rate,
+                occurred_at=outcome.created_at,
+                actor=actor,
+            ),
+        )
 
 
 async def update_order(

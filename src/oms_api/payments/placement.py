@@ -1,6 +1,8 @@
 """An order was placed: take its money as its channel's payment policy says.
 
-- ``on_terms``: nothing (invoiced later);
+- ``on_terms``, or an order that names no payment method for a customer with payment terms (on any channel but an
+  ``external`` one, whose storefront takes the money): nothing is asked of a gateway; the order's payment status
+  is ``on_terms`` (it is invoiced, and paid by the terms);
 - a storefront's own payment (``payment.external_status``): recorded as it is, authorised (and captured when it
   says so) for the grand total, on the storefront's name; nothing is asked of a gateway;
 - ``authorize_at_placement`` / ``capture_at_placement`` (and ``external`` with a method): authorise
@@ -17,13 +19,14 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oms_api.channels import service as channels
+from oms_api.customers import service as customers
 from oms_api.integrations.service import GatewayResult, GatewayStatus
 from oms_api.kit.auth import Principal
 from oms_api.kit.money import Money
 from oms_api.orders import service as orders
 from oms_api.orders.events import OrderPlaced
 from oms_api.payments import authorizing, ledger
-from oms_api.payments.domain import Kind, Step
+from oms_api.payments.domain import Kind, OrderPaymentStatus, Step
 from oms_api.payments.ledger import Asked
 from oms_api.settings import Settings
 
@@ -39,7 +42,8 @@ async def on_order_placed(session: AsyncSession, settings: Settings, event: Orde
     channel = await channels.channel_by_id(session, event.channel_id)
     policy = channel.payment_policy
     given = event.payment or {}
-    if policy == "on_terms":
+    if policy == "on_terms" or await _on_customer_terms(session, event, policy, given):
+        await orders.set_payment_status(session, event.order_id, OrderPaymentStatus.ON_TERMS.value)
         return
     if given.get("external_status"):
         await record_external(session, settings, event, given)
@@ -66,6 +70,14 @@ async def on_order_placed(session: AsyncSession, settings: Settings, event: Orde
     await ledger.update_order(session, event.order_id, [loaded], due_minor=event.grand_total_minor)
 
 
+async def _on_customer_terms(session: AsyncSession, event: OrderPlaced, policy: str, given: dict[str, object]) -> bool:
+    """A business customer with payment terms who names no way to pay is invoiced: no card is asked for."""
+    if policy == "external" or event.customer_id is None or given.get("method") or given.get("external_status"):
+        return False
+    billing = await customers.billing_of(session, event.customer_id)
+    return billing is not None and billing.terms is not None
+
+
 async def _hold(session: AsyncSession, actor: Principal, event: OrderPlaced, reason: str, code: str | None) -> None:
     await orders.hold_for_payment(session, actor, event.order_id, f"{reason} ({code})" if code else reason)
 
@@ -87,5 +99,5 @@ async def record_external(
         key = f"pay_{loaded.payment.id}:{kind.value}:external"
         asked = Asked(kind, total, key, final=kind == Kind.CAPTURE, reason=f"taken by {gateway}")
         outcome = await ledger.run(session, settings, loaded, asked, event.actor.actor, None, recorded=done)
-        ledger.record(session, loaded, outcome, event.actor.actor)
+        await ledger.record(session, loaded, outcome, event.actor.actor)
     await ledger.update_order(session, event.order_id, [loaded], due_minor=event.grand_total_minor)

@@ -63,7 +63,7 @@ async def reconcile(session: AsyncSession, settings: Settings, actor: Principal,
         if result.status == GatewayStatus.PENDING:
             continue
         outcome = await ledger.settle(session, settings, loaded, request, result, actor.actor)
-        ledger.record(session, loaded, outcome, actor.actor)
+        await ledger.record(session, loaded, outcome, actor.actor)
         if outcome.status == Step.SUCCEEDED:
             settled.add(Kind(request.kind))
     ledger.refresh(loaded)

@@ -106,6 +106,6 @@ async def refund(
 
     asked = Asked(Kind.REFUND, amount, key, reason=body.reason, lines=lines)
     outcome = await ledger.run(session, settings, loaded, asked, actor.actor, call)
-    ledger.record(session, loaded, outcome, actor.actor)
+    await ledger.record(session, loaded, outcome, actor.actor)
     await ledger.update_order(session, payment.order_id)
     return loaded

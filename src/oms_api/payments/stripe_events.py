@@ -169,7 +169,7 @@ async def _settle(
     result: GatewayResult,
 ) -> None:
     outcome = await ledger.settle(session, settings, loaded, request, result, actor.actor)
-    ledger.record(session, loaded, outcome, actor.actor)
+    await ledger.record(session, loaded, outcome, actor.actor)
 
 
 async def _authorized(
@@ -217,7 +217,7 @@ async def _catch_up(
         )
         done = GatewayResult(GatewayStatus.SUCCEEDED, reference=event.reference, amount=amount)
         outcome = await ledger.run(session, settings, loaded, asked, actor.actor, None, recorded=done)
-        ledger.record(session, loaded, outcome, actor.actor)
+        await ledger.record(session, loaded, outcome, actor.actor)
 
 
 async def _canceled(
@@ -236,4 +236,4 @@ async def _canceled(
         amount = Money.from_minor(f.capturable, payment.currency)
         asked = Asked(Kind.VOID, amount, f"evt_{event.id}:void", reason="canceled at Stripe")
         outcome = await ledger.run(session, settings, loaded, asked, actor.actor, None, recorded=done)
-        ledger.record(session, loaded, outcome, actor.actor)
+        await ledger.record(session, loaded, outcome, actor.actor)

@@ -40,7 +40,7 @@ async def void_payment(
     outcome = await ledger.run(
         session, settings, loaded, Asked(Kind.VOID, amount, key, reason=reason), actor.actor, call
     )
-    ledger.record(session, loaded, outcome, actor.actor)
+    await ledger.record(session, loaded, outcome, actor.actor)
     return outcome
 
 

@@ -91,6 +91,26 @@ def default_jobs(settings: Settings) -> list[Job]:
         jobs.append(
             Job("cart_expiry", settings.job_cart_expiry_seconds, expire_carts, "Release the holds of expired carts")
         )
+    mark_overdue = _optional("oms_api.invoices.tasks", "mark_overdue")
+    if mark_overdue is not None:
+        jobs.append(
+            Job(
+                "invoice_overdue",
+                settings.job_invoice_overdue_seconds,
+                mark_overdue,
+                "Mark invoices past their due date with money still due overdue",
+            )
+        )
+    expire_quotes = _optional("oms_api.quotes.tasks", "expire_quotes")
+    if expire_quotes is not None:
+        jobs.append(
+            Job(
+                "quote_expiry",
+                settings.job_quote_expiry_seconds,
+                expire_quotes,
+                "Expire sent quotes past their validity and release their held stock",
+            )
+        )
     process_pending = _optional("oms_api.integrations.tasks", "process_pending")
     if process_pending is not None:
         jobs.append(

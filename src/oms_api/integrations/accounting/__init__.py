@@ -1,0 +1,1 @@
+"""Accounting systems at the edge: QuickBooks Online webhooks and API (inbound payments)."""

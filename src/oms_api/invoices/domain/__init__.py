@@ -1,0 +1,1 @@
+"""Invoice rules (pure): the document as renderers see it, numbering, settlement statuses, terms and aging."""

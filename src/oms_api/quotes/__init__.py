@@ -1,0 +1,1 @@
+"""Quotes: B2B offers that become orders when accepted."""
