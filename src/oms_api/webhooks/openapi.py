@@ -8,8 +8,9 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import Body, FastAPI, Header, Response
+from fastapi import APIRouter, Body, FastAPI, Header, Response
 from pydantic import BaseModel, Field, create_model
+from starlette.routing import BaseRoute
 
 from oms_api.kit.event_types import EventType, catalogue
 
@@ -60,10 +61,23 @@ def _receiver(model: type[BaseModel]) -> Any:
     return receive
 
 
+_BUILT: dict[tuple[str, ...], list[BaseRoute]] = {}
+"""The webhook routes per catalogue, built once per process: a hundred pydantic envelope models and their routes
+take half a second, and every app (each test makes one) shares them; they hold no state of an app."""
+
+
 def register(app: FastAPI) -> None:
     """Declare every catalogued event type as an OpenAPI webhook of ``app``."""
+    key = tuple(sorted(catalogue()))
+    if key not in _BUILT:
+        _BUILT[key] = _routes()
+    app.webhooks.routes.extend(_BUILT[key])
+
+
+def _routes() -> list[BaseRoute]:
+    router = APIRouter()
     for event_type in sorted(catalogue().values(), key=lambda t: t.name):
-        app.webhooks.add_api_route(
+        router.add_api_route(
             event_type.name,
             _receiver(envelope_model(event_type)),
             methods=["POST"],
@@ -81,3 +95,4 @@ def register(app: FastAPI) -> None:
                 503: {"description": "Unavailable: honoured with Retry-After"},
             },
         )
+    return list(router.routes)
