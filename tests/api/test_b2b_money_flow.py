@@ -9,10 +9,12 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+import jsonschema_rs
 
 from tests.support.factories import make_customer
 from tests.support.invoicing import check, eur, invoicing_shop
 from tests.support.payments import ship
+from tests.support.vendor_schemas import QUICKBOOKS_EXPORT, XERO_EXPORT
 
 PARIS = {"line1": "5 rue de Rivoli", "city": "Paris", "postal_code": "75001", "country": "FR"}
 
@@ -104,8 +106,10 @@ async def test_a_quote_on_terms_is_invoiced_as_it_ships_paid_by_transfer_and_pos
         await api.get("/v1/accounting/exports", params={"since": since, "until": until, "format": "quickbooks"})
     )
     numbers = {i["number"] for i in invoices}
+    _valid(QUICKBOOKS_EXPORT, quickbooks["payload"])  # the shapes Intuit's API reference documents
     assert numbers <= {doc["DocNumber"] for doc in _qb_invoices(quickbooks)}
     xero = check(await api.get("/v1/accounting/exports", params={"since": since, "until": until, "format": "xero"}))
+    _valid(XERO_EXPORT, xero["payload"])  # the shapes Xero's accounting API documents
     assert numbers <= {doc["InvoiceNumber"] for doc in _xero_invoices(xero)}
 
 
@@ -122,6 +126,11 @@ async def test_an_order_past_the_credit_limit_waits_on_a_credit_hold_until_relea
     assert refused.status_code == 422, refused.text
     released = check(await api.post(f"/v1/orders/{order['id']}/release-hold", json={"reason": "approved by finance"}))
     assert released["status"] == "confirmed"
+
+
+def _valid(schema: dict[str, Any], value: Any) -> None:
+    errors = [e.message for e in jsonschema_rs.Draft202012Validator(schema).iter_errors(value)]
+    assert not errors, errors
 
 
 def _cents(money: dict[str, str]) -> int:
