@@ -197,6 +197,10 @@ async def record_payment(
         if existing is not None:
             return existing
     invoice = await _invoice_to_settle(session, invoice_id)
+    if external_id is not None:  # again under the invoice's lock: a concurrent retry may have just committed it
+        existing = await repo.receipt_by_external_id(session, external_id)
+        if existing is not None:
+            return existing
     if received_on > today():
         raise field_error("/body/received_on", "money cannot have been received in the future", "date_in_future")
     due = due_of(invoice)
