@@ -56,18 +56,8 @@ def _exchanged_document(document: Element, doc: Document) -> None:
     _sub(document, "ID", doc.number)
     _sub(document, "TypeCode", TYPE_CODES[doc.kind])
     _date(document, "IssueDateTime", en16931.cii_date(doc.issue_date))
-    for note in _notes(doc):
+    for note in en16931.notes(doc):
         _sub(_sub(document, "IncludedNote"), "Content", note)
-
-
-def _notes(doc: Document) -> list[str]:
-    """BT-22: the credit note's reason (EN 16931 has no element of its own for it) and the document's note."""
-    notes = []
-    if doc.kind is DocumentKind.CREDIT_NOTE and doc.reason:
-        notes.append(f"Reason: {doc.reason}")
-    if doc.note:
-        notes.append(doc.note)
-    return notes
 
 
 def _line(item: Element, doc: Document, line: DocumentLine) -> None:

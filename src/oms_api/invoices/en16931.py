@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from oms_api.invoices.domain.document import Document, DocumentLine, TaxGroup
+from oms_api.invoices.domain.document import Document, DocumentKind, DocumentLine, TaxGroup
 from oms_api.kit.money import Money, quantum
 from oms_api.kit.vat import country_of
 
@@ -82,6 +82,16 @@ class Breakdown:
     category: VatCategory
     taxable: Money
     tax: Money
+
+
+def notes(doc: Document) -> list[str]:
+    """BT-22: the credit note's reason (EN 16931 has no element of its own for it) and the document's note."""
+    found = []
+    if doc.kind is DocumentKind.CREDIT_NOTE and doc.reason:
+        found.append(f"Reason: {doc.reason}")
+    if doc.note:
+        found.append(doc.note)
+    return found
 
 
 def reverse_charge(doc: Document) -> bool:

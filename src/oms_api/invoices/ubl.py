@@ -61,7 +61,7 @@ def ubl_xml(doc: Document) -> bytes:
     if not credit and doc.due_date is not None:
         _cbc(root, "DueDate", doc.due_date.isoformat())
     _cbc(root, "CreditNoteTypeCode" if credit else "InvoiceTypeCode", "381" if credit else "380")
-    for note in _notes(doc):
+    for note in en16931.notes(doc):
         _cbc(root, "Note", note)
     _cbc(root, "DocumentCurrencyCode", doc.currency)
     other_currency = doc.base is not None and doc.base.currency != doc.currency
@@ -88,15 +88,6 @@ def ubl_xml(doc: Document) -> bytes:
     for line in doc.lines:
         _line(_cac(root, "CreditNoteLine" if credit else "InvoiceLine"), doc, line, credit)
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
-
-
-def _notes(doc: Document) -> list[str]:
-    notes = []
-    if doc.kind is DocumentKind.CREDIT_NOTE and doc.reason:
-        notes.append(f"Reason: {doc.reason}")
-    if doc.note:
-        notes.append(doc.note)
-    return notes
 
 
 def _endpoint(party: Party) -> tuple[str, str] | None:
